@@ -1,0 +1,5 @@
+"""FSM states of the dialogues."""
+
+from states.onboarding import Onboarding
+
+__all__ = ["Onboarding"]

@@ -1,0 +1,111 @@
+"""Composition root: builds the Bot, Dispatcher, storage and database; nothing global."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import register_commands
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.inflight import InFlightMiddleware
+from bot.middlewares.locale import LocaleMiddleware
+from bot.migrate import upgrade_to_head
+from bot.storage import SQLAlchemyStorage
+from handlers import build_router
+from models.db import make_engine, make_sessionmaker
+
+log = logging.getLogger("bot")
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.BOT_API_URL:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.BOT_API_URL))
+    return Bot(
+        settings.BOT_TOKEN.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=SQLAlchemyStorage(sessionmaker),
+        # One lock per chat and user: two updates of one person never interleave.
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        settings=settings,
+        sessionmaker=sessionmaker,
+        i18n=i18n,
+    )
+    inflight = InFlightMiddleware()
+    dispatcher["inflight"] = inflight
+    dispatcher.update.outer_middleware(inflight)
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    locale = LocaleMiddleware(i18n)
+    dispatcher.message.outer_middleware(locale)
+    dispatcher.edited_message.outer_middleware(locale)
+    dispatcher.callback_query.outer_middleware(locale)
+    dispatcher.include_router(build_router(i18n))
+    return dispatcher
+
+
+@dataclass
+class Application:
+    settings: Settings
+    engine: AsyncEngine
+    bot: Bot
+    dispatcher: Dispatcher
+
+
+async def create_application(settings: Settings) -> Application:
+    engine = make_engine(settings.DATABASE_URL)
+    await upgrade_to_head(engine)
+    i18n = I18n(settings.DEFAULT_LANGUAGE)
+    dispatcher = build_dispatcher(settings, make_sessionmaker(engine), i18n)
+    return Application(settings, engine, build_bot(settings), dispatcher)
+
+
+async def run_polling(settings: Settings) -> None:
+    app = await create_application(settings)
+    dispatcher = app.dispatcher
+
+    async def on_startup(bot: Bot) -> None:
+        await register_commands(bot, dispatcher["i18n"])
+        me = await bot.me()
+        log.info(
+            "started @%s: long polling %s, database %s, operator chat %s",
+            me.username,
+            settings.BOT_API_URL or "api.telegram.org",
+            app.engine.url.render_as_string(hide_password=True),
+            settings.OPERATOR_CHAT_ID,
+        )
+
+    async def on_shutdown() -> None:
+        inflight: InFlightMiddleware = dispatcher["inflight"]
+        if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            log.warning("stopping with %d update(s) still in progress", inflight.count)
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    try:
+        await dispatcher.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await app.engine.dispose()
+        log.info("stopped")

@@ -1,0 +1,42 @@
+"""Alembic environment. The bot passes an open connection; the alembic CLI builds one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from models import Base
+from models.db import make_engine
+
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_with_own_engine() -> None:
+    url = context.config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "DATABASE_URL", "sqlite+aiosqlite:///data/adal.db"
+    )
+    engine = make_engine(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+        await connection.commit()
+    await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_with_own_engine())

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+from models.enums import OutboxState
+
+
+class RelayedMessage(Base):
+    """Pairs an owner's message with its copy in the operator chat (both directions)."""
+
+    __tablename__ = "relayed_messages"
+    __table_args__ = (
+        Index("ix_relayed_operator", "operator_chat_id", "operator_message_id"),
+        Index("ix_relayed_owner", "owner_chat_id", "owner_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))  # to_staff | to_owner | internal
+    owner_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_message_id: Mapped[int | None] = mapped_column(Integer)
+    operator_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_message_id: Mapped[int | None] = mapped_column(Integer)
+    staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Hearing(Base):
+    __tablename__ = "hearings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(500))
+    notes: Mapped[str | None] = mapped_column(Text)  # what to bring
+    state: Mapped[str] = mapped_column(String(12))
+    owner_answer: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to deliver later; the delivery worker owns sending and retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    # Unique when set: lets a scheduled push (e.g. one reminder offset) be queued once only.
+    dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default=OutboxState.PENDING.value)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data for one storage key (chat, user, thread, destiny)."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
