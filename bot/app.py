@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -21,8 +23,10 @@ from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.migrate import upgrade_to_head
+from bot.services.calendar import calendar_from_settings
 from bot.storage import SQLAlchemyStorage
 from handlers import build_router
+from models import utcnow
 from models.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("bot")
@@ -45,6 +49,7 @@ def build_dispatcher(
     sessionmaker: async_sessionmaker[AsyncSession],
     i18n: I18n,
     events_isolation: BaseEventIsolation | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=SQLAlchemyStorage(sessionmaker),
@@ -53,6 +58,9 @@ def build_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
         i18n=i18n,
+        calendar=calendar_from_settings(settings),
+        # Every "now" of the handlers comes from here, so tests can move time.
+        clock=clock,
     )
     inflight = InFlightMiddleware()
     dispatcher["inflight"] = inflight

@@ -1,5 +1,6 @@
 """FSM states of the dialogues."""
 
+from states.appeal import AddInfo, NewAppeal, Withdraw
 from states.onboarding import Onboarding
 
-__all__ = ["Onboarding"]
+__all__ = ["AddInfo", "NewAppeal", "Onboarding", "Withdraw"]

@@ -1,0 +1,101 @@
+"""Attachments step: photos and documents, albums as one step, at most ten files."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.i18n import Translator
+from bot.keyboards.form import choices
+from bot.services import catalog
+from handlers import appeal_flow as flow
+from models import User
+
+
+def _keyboard(t: Translator, files: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    options = [("done", t("form.attachments.done")), ("skip", t("form.attachments.skip"))]
+    return choices(t, "attachments", options, columns=2)
+
+
+def _describe(message: Message, t: Translator) -> tuple[dict[str, Any] | None, str, str | None]:
+    """(stored file, display name, refusal key) of an incoming photo or document."""
+    if message.photo:
+        photo = message.photo[-1]
+        item = {
+            "file_id": photo.file_id,
+            "file_unique_id": photo.file_unique_id,
+            "kind": "photo",
+            "file_name": None,
+            "mime_type": "image/jpeg",
+            "size": photo.file_size,
+        }
+        return item, t("form.attachments.photo_name"), None
+    document = message.document
+    assert document is not None
+    name = document.file_name or "file"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in catalog.ALLOWED_EXTENSIONS:
+        return None, name, "form.attachments.bad_type"
+    if (document.file_size or 0) > catalog.MAX_FILE_MB * 1024 * 1024:
+        return None, name, "form.attachments.too_big"
+    item = {
+        "file_id": document.file_id,
+        "file_unique_id": document.file_unique_id,
+        "kind": "document",
+        "file_name": name[:300],
+        "mime_type": document.mime_type,
+        "size": document.file_size,
+    }
+    return item, name, None
+
+
+async def on_file(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
+    data = await state.get_data()
+    files: list[dict[str, Any]] = list(data.get("files", []))
+    item, name, refusal = _describe(message, t)
+    if refusal is None and len(files) >= catalog.MAX_FILES:
+        refusal = "form.attachments.limit"
+    if refusal is not None or item is None:
+        text = t(
+            refusal or "form.attachments.bad_type",
+            name=escape(name),
+            limit=catalog.MAX_FILES,
+            size_mb=catalog.MAX_FILE_MB,
+        )
+        await message.answer(text, reply_markup=_keyboard(t, files))
+        return
+    files.append(item)
+    text = t("form.attachments.received", count=len(files), limit=catalog.MAX_FILES)
+    group = message.media_group_id
+    if group and data.get("ack_group") == group and data.get("ack_message_id"):
+        # One status message per album, updated as its parts arrive.
+        await message.bot.edit_message_text(  # type: ignore[union-attr]
+            text=text,
+            chat_id=message.chat.id,
+            message_id=data["ack_message_id"],
+            reply_markup=_keyboard(t, files),
+        )
+        await state.update_data(files=files)
+        return
+    ack = await message.answer(text, reply_markup=_keyboard(t, files))
+    await state.update_data(files=files, ack_group=group, ack_message_id=ack.message_id)
+
+
+async def on_files_button(
+    query: CallbackQuery,
+    message: Message,
+    value: str,
+    state: FSMContext,
+    t: Translator,
+    user: User | None,
+) -> None:
+    if value not in ("done", "skip"):
+        await query.answer(t("hint.stale"))
+        return
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+    await state.update_data(ack_group=None, ack_message_id=None)
+    await flow.proceed(message, state, t, user, "attachments")
