@@ -20,7 +20,7 @@ def _keyboard(t: Translator, files: list[dict[str, Any]]) -> InlineKeyboardMarku
     return choices(t, "attachments", options, columns=2)
 
 
-def _describe(message: Message, t: Translator) -> tuple[dict[str, Any] | None, str, str | None]:
+def describe_file(message: Message, t: Translator) -> tuple[dict[str, Any] | None, str, str | None]:
     """(stored file, display name, refusal key) of an incoming photo or document."""
     if message.photo:
         photo = message.photo[-1]
@@ -55,7 +55,7 @@ def _describe(message: Message, t: Translator) -> tuple[dict[str, Any] | None, s
 async def on_file(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
     data = await state.get_data()
     files: list[dict[str, Any]] = list(data.get("files", []))
-    item, name, refusal = _describe(message, t)
+    item, name, refusal = describe_file(message, t)
     if refusal is None and len(files) >= catalog.MAX_FILES:
         refusal = "form.attachments.limit"
     if refusal is not None or item is None:

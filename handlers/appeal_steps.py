@@ -284,8 +284,11 @@ async def on_anything_else(
     await flow.ask(message, state, t, user)
 
 
-async def cancel_outside(message: Message, t: Translator) -> None:
-    await message.answer(t("nav.nothing_to_cancel"), reply_markup=main_menu(t))
+async def cancel_outside(message: Message, state: FSMContext, t: Translator) -> None:
+    """/cancel outside the appeal form: ends whatever else was going on (e.g. adding info)."""
+    key = "nav.stopped" if await state.get_state() is not None else "nav.nothing_to_cancel"
+    await state.clear()
+    await message.answer(t(key), reply_markup=main_menu(t))
 
 
 def make_router(i18n: I18n) -> Router:

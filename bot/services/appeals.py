@@ -1,0 +1,122 @@
+"""What an owner sees and does with their own appeals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import workflow
+from models import (
+    ActorKind,
+    Appeal,
+    AppealEvent,
+    AppealStatus,
+    Attachment,
+    EventKind,
+    Hearing,
+    HearingState,
+)
+
+PAGE_SIZE = 5
+
+
+@dataclass
+class Page:
+    appeals: list[Appeal]
+    page: int
+    pages: int
+
+
+@dataclass
+class CardData:
+    appeal: Appeal
+    events: list[AppealEvent]
+    attachments: int
+    hearing: Hearing | None
+
+
+async def owner_page(session: AsyncSession, user_id: int, page: int) -> Page:
+    total = await session.scalar(
+        select(func.count()).select_from(Appeal).where(Appeal.user_id == user_id)
+    )
+    pages = max(1, -(-(total or 0) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = await session.scalars(
+        select(Appeal)
+        .where(Appeal.user_id == user_id)
+        .order_by(Appeal.created_at.desc(), Appeal.id.desc())
+        .limit(PAGE_SIZE)
+        .offset(page * PAGE_SIZE)
+    )
+    return Page(list(rows), page, pages)
+
+
+async def owner_appeal(session: AsyncSession, user_id: int, appeal_id: int) -> Appeal | None:
+    """The appeal only if it belongs to this owner: anyone else's id is 'not found'."""
+    appeal = await session.get(Appeal, appeal_id)
+    return appeal if appeal is not None and appeal.user_id == user_id else None
+
+
+async def card_data(session: AsyncSession, appeal: Appeal) -> CardData:
+    events = await session.scalars(
+        select(AppealEvent)
+        .where(AppealEvent.appeal_id == appeal.id, AppealEvent.kind == EventKind.STATUS.value)
+        .order_by(AppealEvent.id)
+    )
+    attachments = await session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.appeal_id == appeal.id)
+    )
+    hearing = await session.scalar(
+        select(Hearing)
+        .where(Hearing.appeal_id == appeal.id, Hearing.state == HearingState.SCHEDULED.value)
+        .order_by(Hearing.starts_at.desc())
+        .limit(1)
+    )
+    return CardData(appeal, list(events), attachments or 0, hearing)
+
+
+async def add_information(
+    session: AsyncSession,
+    appeal: Appeal,
+    user_id: int,
+    *,
+    now: datetime,
+    text: str | None = None,
+    file: dict[str, Any] | None = None,
+) -> AppealEvent:
+    event = AppealEvent(
+        appeal_id=appeal.id,
+        kind=EventKind.INFO_ADDED.value,
+        actor_kind=ActorKind.OWNER.value,
+        actor_id=user_id,
+        note=text,
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    if file is not None:
+        position = await session.scalar(
+            select(func.count()).select_from(Attachment).where(Attachment.appeal_id == appeal.id)
+        )
+        session.add(Attachment(appeal_id=appeal.id, event_id=event.id, position=position, **file))
+    appeal.updated_at = now
+    await session.flush()
+    return event
+
+
+async def withdraw(session: AsyncSession, appeal: Appeal, user_id: int, now: datetime) -> bool:
+    if not workflow.allowed(appeal.status, AppealStatus.WITHDRAWN):
+        return False
+    await workflow.transition(
+        session,
+        appeal,
+        AppealStatus.WITHDRAWN,
+        actor_kind=ActorKind.OWNER,
+        actor_id=user_id,
+        now=now,
+    )
+    return True
