@@ -20,6 +20,7 @@ from bot.commands import register_commands
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.migrate import upgrade_to_head
@@ -70,6 +71,10 @@ def build_dispatcher(
     dispatcher.message.outer_middleware(locale)
     dispatcher.edited_message.outer_middleware(locale)
     dispatcher.callback_query.outer_middleware(locale)
+    flood = FloodMiddleware(settings.FLOOD_MESSAGES_PER_MINUTE)
+    dispatcher["flood"] = flood
+    dispatcher.message.outer_middleware(flood)
+    dispatcher.callback_query.outer_middleware(flood)
     dispatcher.include_router(build_router(i18n))
     return dispatcher
 

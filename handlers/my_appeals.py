@@ -72,13 +72,23 @@ def card_text(t: Translator, card: service.CardData, calendar: WorkCalendar, now
         f"<b>{t('form.summary.body')}:</b> {escape(appeal.body)}",
         f"<b>{t('form.summary.description')}:</b> {escape(description)}",
         f"<b>{t('form.summary.files')}:</b> "
-        + (t("form.summary.files_count", count=card.attachments) if card.attachments
-           else t("form.summary.files_none")),
+        + (
+            t("form.summary.files_count", count=card.attachments)
+            if card.attachments
+            else t("form.summary.files_none")
+        ),
     ]
     if card.hearing is not None:
         starts = calendar.local(card.hearing.starts_at)
-        lines += ["", t("my.card.hearing", date=starts.strftime(day),
-                        time=starts.strftime("%H:%M"), place=escape(card.hearing.place))]
+        lines += [
+            "",
+            t(
+                "my.card.hearing",
+                date=starts.strftime(day),
+                time=starts.strftime("%H:%M"),
+                place=escape(card.hearing.place),
+            ),
+        ]
     lines += ["", t("my.card.history")]
     for event in card.events:
         when = calendar.local(event.created_at).strftime("%d.%m.%Y %H:%M")
@@ -130,7 +140,8 @@ async def on_button(
         await query.answer()
         card = await service.card_data(session, appeal)
         await message.answer(
-            card_text(t, card, calendar, now), reply_markup=card_keyboard(t, appeal, _can_add(appeal))
+            card_text(t, card, calendar, now),
+            reply_markup=card_keyboard(t, appeal, _can_add(appeal)),
         )
     elif action == "add":
         if not _can_add(appeal):
@@ -150,7 +161,8 @@ async def on_button(
     elif action == "withdraw":
         await query.answer()
         await message.answer(
-            t("my.withdraw.confirm", number=appeal.number), reply_markup=withdraw_keyboard(t, appeal)
+            t("my.withdraw.confirm", number=appeal.number),
+            reply_markup=withdraw_keyboard(t, appeal),
         )
     elif action == "confirm":
         await query.answer()
@@ -177,7 +189,9 @@ async def on_add(
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
-    appeal = await service.owner_appeal(session, message.from_user.id, int(data.get("appeal_id", 0)))
+    appeal = await service.owner_appeal(
+        session, message.from_user.id, int(data.get("appeal_id", 0))
+    )
     if appeal is None or not _can_add(appeal):
         await state.clear()
         await message.answer(t("my.not_found"), reply_markup=main_menu(t))
@@ -194,8 +208,10 @@ async def on_add(
     else:
         item, name, refusal = describe_file(message, t)
         if refusal is not None or item is None:
-            await message.answer(t(refusal or "form.attachments.bad_type", name=escape(name),
-                                   size_mb=20), reply_markup=keyboard)
+            await message.answer(
+                t(refusal or "form.attachments.bad_type", name=escape(name), size_mb=20),
+                reply_markup=keyboard,
+            )
             return
         await service.add_information(
             session, appeal, message.from_user.id, now=clock(), text=message.caption, file=item
@@ -217,6 +233,8 @@ def make_router(i18n: I18n) -> Router:
     router.message.register(show_list, F.text.in_(i18n.all_variants("menu.my")))
     router.callback_query.register(on_button, MyAppealsCb.filter())
     adding = StateFilter(AddInfo.collecting)
-    router.message.register(on_add, adding, (F.text & ~F.text.startswith("/")) | F.photo | F.document)
+    router.message.register(
+        on_add, adding, (F.text & ~F.text.startswith("/")) | F.photo | F.document
+    )
     router.message.register(on_add_other, adding, ~F.text.startswith("/"))
     return router

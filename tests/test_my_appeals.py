@@ -65,7 +65,9 @@ async def test_list_card_add_and_withdraw(
         ).all()
         assert [e.note for e in events][0].startswith("Дополнительно: 12 марта")
         assert len(events) == 2  # the text, then the file; nothing after Done
-        files = (await session.scalars(select(Attachment).where(Attachment.event_id.is_not(None)))).all()
+        files = (
+            await session.scalars(select(Attachment).where(Attachment.event_id.is_not(None)))
+        ).all()
         assert [f.file_name for f in files] == ["receipt.pdf"]
 
     calls = await owner.press(f"my:withdraw:{appeal.id}:0")
@@ -122,7 +124,9 @@ async def test_paging_and_overdue_mark(
         await owner.press("f:category:land")
         await owner.press("f:locality:zaisan")
         await owner.say("Зайсан ауданының жер қатынастары бөлімі")
-        await owner.say("Жер учаскесін ресімдеу үш айдан бері созылып келеді, себебі түсіндірілмейді.")
+        await owner.say(
+            "Жер учаскесін ресімдеу үш айдан бері созылып келеді, себебі түсіндірілмейді."
+        )
         await owner.press("f:attachments:skip")
         await owner.press("f:confidentiality:disclose")
         await owner.press("f:summary:submit")

@@ -33,7 +33,9 @@ def list_keyboard(t: Translator, page: Page) -> InlineKeyboardMarkup:
 def card_keyboard(t: Translator, appeal: Appeal, can_add: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if can_add:
-        builder.button(text=t("my.card.add"), callback_data=MyAppealsCb(action="add", appeal_id=appeal.id))
+        builder.button(
+            text=t("my.card.add"), callback_data=MyAppealsCb(action="add", appeal_id=appeal.id)
+        )
     if is_open(appeal):
         builder.button(
             text=t("my.card.withdraw"),
@@ -57,5 +59,7 @@ def withdraw_keyboard(t: Translator, appeal: Appeal) -> InlineKeyboardMarkup:
 
 def add_keyboard(t: Translator, appeal_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("my.add.done"), callback_data=MyAppealsCb(action="done", appeal_id=appeal_id))
+    builder.button(
+        text=t("my.add.done"), callback_data=MyAppealsCb(action="done", appeal_id=appeal_id)
+    )
     return builder.as_markup()

@@ -1,0 +1,3 @@
+from bot.sandbox.emulator_cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Bot API errors as Telegram reports them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answer: ``{"ok": false, "error_code": ..., "description": ...}``."""
+
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+def bad_request(reason: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {reason}")
+
+
+def forbidden(reason: str) -> ApiError:
+    return ApiError(403, f"Forbidden: {reason}")
+
+
+def too_many_requests(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        f"Too Many Requests: retry after {retry_after}",
+        {"retry_after": retry_after},
+    )
+
+
+CHAT_NOT_FOUND = "chat not found"
+THREAD_NOT_FOUND = "message thread not found"
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
