@@ -145,7 +145,7 @@ async def _choose(
         "locality": ("locality", [*catalog.LOCALITIES, catalog.OTHER_LOCALITY]),
     }
     if step in fields and value in fields[step][1]:
-        await state.update_data(**{fields[step][0]: value})
+        await state.update_data({fields[step][0]: value})
         return t(f"{step}.{value}")
     if step == "confidentiality" and value in ("disclose", "keep"):
         await state.update_data(confidential=value == "keep")

@@ -63,7 +63,7 @@ async def test_list_card_add_and_withdraw(
                 select(AppealEvent).where(AppealEvent.kind == "info_added").order_by(AppealEvent.id)
             )
         ).all()
-        assert [e.note for e in events][0].startswith("Дополнительно: 12 марта")
+        assert events[0].note is not None and events[0].note.startswith("Дополнительно: 12 марта")
         assert len(events) == 2  # the text, then the file; nothing after Done
         files = (
             await session.scalars(select(Attachment).where(Attachment.event_id.is_not(None)))
@@ -141,5 +141,5 @@ async def test_paging_and_overdue_mark(
     assert first_number not in page_one.text  # newest first: the oldest is on page two
     assert "my:page:0:1" in button_values(page_one)
     calls = await owner.press("my:page:0:1")
-    edit = [c for c in calls if isinstance(c, EditMessageText)][0]
-    assert first_number in edit.text and "мерзімі өтті" in edit.text
+    edit = next(c for c in calls if isinstance(c, EditMessageText))
+    assert first_number in (edit.text or "") and "мерзімі өтті" in (edit.text or "")

@@ -48,7 +48,8 @@ async def test_cleared_dialogue_leaves_no_row(
 async def test_sqlite_is_in_wal_mode_with_busy_timeout(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() >= 5000
+        timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        assert timeout is not None and timeout >= 5000
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
 
 
