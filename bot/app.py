@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.middlewares.commit import install_request_middlewares
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
@@ -38,11 +39,13 @@ def build_bot(settings: Settings) -> Bot:
     session = None
     if settings.BOT_API_URL:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.BOT_API_URL))
-    return Bot(
+    bot = Bot(
         settings.BOT_TOKEN.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    install_request_middlewares(bot)
+    return bot
 
 
 def build_dispatcher(

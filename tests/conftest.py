@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.middlewares.commit import install_request_middlewares
 from bot.migrate import upgrade_to_head
 from models.db import make_engine, make_sessionmaker
 from tests.support.recording import RecordingSession
@@ -72,5 +73,6 @@ class Harness:
 def harness(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Harness:
     session = RecordingSession()
     bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    install_request_middlewares(bot)
     dispatcher = build_dispatcher(settings, sessionmaker, I18n(settings.DEFAULT_LANGUAGE))
     return Harness(dispatcher, bot, session)

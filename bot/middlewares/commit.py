@@ -1,0 +1,39 @@
+"""Commit the update's changes before anything is sent to Telegram.
+
+What a person sees is then always already stored: a reply never announces a step, a
+receipt or a change that a crash could still roll back. It also keeps SQLite's single
+write lock from being held across a network call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from bot.storage import update_session
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = update_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
+
+
+def install_request_middlewares(bot: Any) -> None:
+    bot.session.middleware(CommitBeforeSend())
