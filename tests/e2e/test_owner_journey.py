@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from typing import Any
 
 from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
@@ -72,7 +73,7 @@ class Journey:
         )
         await chat.act(lambda: self.emu.send_photo(self.user), "1")
         await chat.act(lambda: self.emu.send_photo(self.user), "2")
-        album = [
+        album: list[dict[str, Any] | bytes] = [
             {
                 "type": "document",
                 "file_name": f"{name}.pdf",
