@@ -14,6 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.strategy import FSMStrategy
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import register_commands
@@ -26,6 +27,11 @@ from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.migrate import upgrade_to_head
 from bot.services.calendar import calendar_from_settings
+from bot.services.casework import CaseWork
+from bot.services.hearings import Hearings
+from bot.services.relay import Relay
+from bot.services.staff import StaffDirectory
+from bot.services.topics import TopicService
 from bot.storage import SQLAlchemyStorage
 from handlers import build_router
 from models import utcnow
@@ -55,16 +61,27 @@ def build_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Dispatcher:
+    calendar = calendar_from_settings(settings)
+    directory = StaffDirectory(settings.OPERATOR_CHAT_ID)
+    topics = TopicService(settings.OPERATOR_CHAT_ID, i18n, settings.STAFF_LANGUAGE, calendar, clock)
     dispatcher = Dispatcher(
         storage=SQLAlchemyStorage(sessionmaker),
-        # One lock per chat and user: two updates of one person never interleave.
+        # One lock per chat, user and forum topic: two updates of one person never interleave,
+        # and a staff member can be asked for input in two appeals' topics at once.
         events_isolation=events_isolation or SimpleEventIsolation(),
+        fsm_strategy=FSMStrategy.USER_IN_TOPIC,
         settings=settings,
         sessionmaker=sessionmaker,
         i18n=i18n,
-        calendar=calendar_from_settings(settings),
+        staff_t=i18n.translator(settings.STAFF_LANGUAGE),
+        calendar=calendar,
         # Every "now" of the handlers comes from here, so tests can move time.
         clock=clock,
+        topics=topics,
+        relay=Relay(topics, i18n),
+        casework=CaseWork(i18n, calendar),
+        hearings=Hearings(i18n, calendar),
+        staff_directory=directory,
     )
     inflight = InFlightMiddleware()
     dispatcher["inflight"] = inflight
@@ -78,7 +95,7 @@ def build_dispatcher(
     dispatcher["flood"] = flood
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
-    dispatcher.include_router(build_router(i18n))
+    dispatcher.include_router(build_router(i18n, settings.OPERATOR_CHAT_ID, directory))
     return dispatcher
 
 
@@ -86,42 +103,51 @@ def build_dispatcher(
 class Application:
     settings: Settings
     engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
     bot: Bot
     dispatcher: Dispatcher
 
-
-async def create_application(settings: Settings) -> Application:
-    engine = make_engine(settings.DATABASE_URL)
-    await upgrade_to_head(engine)
-    i18n = I18n(settings.DEFAULT_LANGUAGE)
-    dispatcher = build_dispatcher(settings, make_sessionmaker(engine), i18n)
-    return Application(settings, engine, build_bot(settings), dispatcher)
-
-
-async def run_polling(settings: Settings) -> None:
-    app = await create_application(settings)
-    dispatcher = app.dispatcher
-
-    async def on_startup(bot: Bot) -> None:
-        await register_commands(bot, dispatcher["i18n"])
+    async def on_startup(self, bot: Bot) -> None:
+        await register_commands(bot, self.dispatcher["i18n"])
         me = await bot.me()
         log.info(
             "started @%s: long polling %s, database %s, operator chat %s",
             me.username,
-            settings.BOT_API_URL or "api.telegram.org",
-            app.engine.url.render_as_string(hide_password=True),
-            settings.OPERATOR_CHAT_ID,
+            self.settings.BOT_API_URL or "api.telegram.org",
+            self.engine.url.render_as_string(hide_password=True),
+            self.settings.OPERATOR_CHAT_ID,
         )
 
-    async def on_shutdown() -> None:
-        inflight: InFlightMiddleware = dispatcher["inflight"]
+    async def on_shutdown(self) -> None:
+        inflight: InFlightMiddleware = self.dispatcher["inflight"]
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d update(s) still in progress", inflight.count)
 
-    dispatcher.startup.register(on_startup)
-    dispatcher.shutdown.register(on_shutdown)
-    try:
-        await dispatcher.start_polling(app.bot, handle_signals=True, close_bot_session=True)
-    finally:
-        await app.engine.dispose()
-        log.info("stopped")
+    async def polling(self, *, handle_signals: bool = True) -> None:
+        """Long polling until stopped (a signal, or dispatcher.stop_polling())."""
+        try:
+            await self.dispatcher.start_polling(
+                self.bot, handle_signals=handle_signals, close_bot_session=True
+            )
+        finally:
+            await self.engine.dispose()
+            log.info("stopped")
+
+
+async def create_application(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> Application:
+    engine = make_engine(settings.DATABASE_URL)
+    await upgrade_to_head(engine)
+    sessionmaker = make_sessionmaker(engine)
+    i18n = I18n(settings.DEFAULT_LANGUAGE)
+    dispatcher = build_dispatcher(settings, sessionmaker, i18n, clock=clock)
+    app = Application(settings, engine, sessionmaker, build_bot(settings), dispatcher)
+    dispatcher.startup.register(app.on_startup)
+    dispatcher.shutdown.register(app.on_shutdown)
+    return app
+
+
+async def run_polling(settings: Settings) -> None:
+    app = await create_application(settings)
+    await app.polling()

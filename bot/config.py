@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite+aiosqlite:///data/adal.db"
     BOT_API_URL: str | None = None
     DEFAULT_LANGUAGE: Literal["kk", "ru"] = "kk"
+    STAFF_LANGUAGE: Literal["kk", "ru"] = "ru"
     TIMEZONE: str = "Asia/Almaty"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     WORKDAY_START: str = "09:00"

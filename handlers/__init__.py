@@ -5,15 +5,29 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.i18n import I18n
-from handlers import appeal_steps, errors, my_appeals, start
+from bot.services.staff import StaffDirectory
+from handlers import (
+    appeal_steps,
+    errors,
+    my_appeals,
+    not_staff,
+    operator,
+    operator_actions,
+    owner_relay,
+    start,
+)
 
 
-def build_router(i18n: I18n) -> Router:
+def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -> Router:
     root = Router(name="root")
     root.include_routers(
         errors.make_router(),
+        operator.make_router(operator_chat_id, directory),
+        operator_actions.make_router(operator_chat_id, directory),
+        not_staff.make_router(operator_chat_id),
         start.make_router(i18n),
         appeal_steps.make_router(i18n),
         my_appeals.make_router(i18n),
+        owner_relay.make_router(),
     )
     return root

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -20,6 +20,7 @@ from bot.keyboards.common import main_menu
 from bot.services import catalog
 from bot.services.calendar import WorkCalendar
 from bot.services.intake import has_current_consent, profile_answers, record_consent
+from bot.services.topics import TopicService
 from bot.services.users import ensure_user
 from bot.services.validation import (
     Invalid,
@@ -67,6 +68,8 @@ async def on_button(
     clock: Callable[[], datetime],
     settings: Settings,
     calendar: WorkCalendar,
+    bot: Bot,
+    topics: TopicService,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
@@ -89,7 +92,18 @@ async def on_button(
         return
     if current == "summary":
         await on_summary_button(
-            query, message, value, state, session, t, user, clock(), settings, calendar
+            query,
+            message,
+            value,
+            state,
+            session,
+            t,
+            user,
+            clock(),
+            settings,
+            calendar,
+            bot,
+            topics,
         )
         return
     if current == "attachments":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from html import escape
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -18,9 +21,11 @@ from bot.keyboards.common import main_menu
 from bot.keyboards.form import nav_buttons
 from bot.services.calendar import WorkCalendar
 from bot.services.intake import submit_appeal
+from bot.services.topics import TopicService
 from handlers import appeal_flow as flow
 from models import User
 
+log = logging.getLogger(__name__)
 SUMMARY_DESCRIPTION_CHARS = 1500
 # (catalog key of the field, step that edits it)
 FIELDS = [
@@ -104,6 +109,8 @@ async def on_summary_button(
     now: datetime,
     settings: Settings,
     calendar: WorkCalendar,
+    bot: Bot,
+    topics: TopicService,
 ) -> None:
     if value.startswith("edit-") and value[5:] in EDITABLE_STEPS:
         await query.answer()
@@ -143,3 +150,8 @@ async def on_summary_button(
     if appeal.registered_at > now:
         text += "\n\n" + t("form.receipt.later")
     await message.answer(text, reply_markup=main_menu(t))
+    try:
+        await topics.publish(bot, session, appeal)
+    except TelegramAPIError as error:
+        # The owner has the receipt; the card is posted later (start-up sweep or next message).
+        log.warning("card of %s not posted: %s", appeal.number, error)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -20,17 +20,16 @@ from bot.keyboards.my_appeals import add_keyboard, card_keyboard, list_keyboard,
 from bot.services import appeals as service
 from bot.services import workflow
 from bot.services.calendar import WorkCalendar
+from bot.services.casework import CaseWork
 from bot.services.catalog import DESCRIPTION_MAX
+from bot.services.relay import Relay
+from bot.services.topics import TopicService
 from handlers.appeal_files import describe_file
 from handlers.appeal_flow import label
-from models import Appeal
+from handlers.owner_relay import share_with_staff
 from states import AddInfo
 
 CARD_DESCRIPTION_CHARS = 1500
-
-
-def _can_add(appeal: Appeal) -> bool:
-    return bool(workflow.TRANSITIONS[workflow.AppealStatus(appeal.status)])
 
 
 def list_text(t: Translator, page: service.Page, now: datetime) -> str:
@@ -119,6 +118,9 @@ async def on_button(
     t: Translator,
     clock: Callable[[], datetime],
     calendar: WorkCalendar,
+    bot: Bot,
+    topics: TopicService,
+    staff_t: Translator,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
@@ -141,10 +143,10 @@ async def on_button(
         card = await service.card_data(session, appeal)
         await message.answer(
             card_text(t, card, calendar, now),
-            reply_markup=card_keyboard(t, appeal, _can_add(appeal)),
+            reply_markup=card_keyboard(t, appeal, service.can_add(appeal)),
         )
     elif action == "add":
-        if not _can_add(appeal):
+        if not service.can_add(appeal):
             await query.answer(t("my.add.closed", number=appeal.number), show_alert=True)
             return
         await query.answer()
@@ -169,6 +171,8 @@ async def on_button(
         await message.edit_reply_markup(reply_markup=None)
         if await service.withdraw(session, appeal, owner, now):
             await message.answer(t("my.withdraw.done", number=appeal.number))
+            await topics.post(bot, session, appeal, staff_t("staff.owner_withdrew"))
+            await topics.refresh(bot, session, appeal)
         else:
             status = t(f"status.{appeal.status}")
             await message.answer(t("my.withdraw.not_allowed", number=appeal.number, status=status))
@@ -186,24 +190,30 @@ async def on_add(
     state: FSMContext,
     t: Translator,
     clock: Callable[[], datetime],
+    bot: Bot,
+    relay: Relay,
+    topics: TopicService,
+    casework: CaseWork,
+    staff_t: Translator,
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
     appeal = await service.owner_appeal(
         session, message.from_user.id, int(data.get("appeal_id", 0))
     )
-    if appeal is None or not _can_add(appeal):
+    if appeal is None or not service.can_add(appeal):
         await state.clear()
         await message.answer(t("my.not_found"), reply_markup=main_menu(t))
         return
     keyboard = add_keyboard(t, appeal.id)
+    now = clock()
     if message.text is not None:
         if len(message.text) > DESCRIPTION_MAX:
             text = t("my.add.too_long", length=len(message.text), max=DESCRIPTION_MAX)
             await message.answer(text, reply_markup=keyboard)
             return
         await service.add_information(
-            session, appeal, message.from_user.id, now=clock(), text=message.text
+            session, appeal, message.from_user.id, now=now, text=message.text
         )
     else:
         item, name, refusal = describe_file(message, t)
@@ -214,9 +224,12 @@ async def on_add(
             )
             return
         await service.add_information(
-            session, appeal, message.from_user.id, now=clock(), text=message.caption, file=item
+            session, appeal, message.from_user.id, now=now, text=message.caption, file=item
         )
     await message.answer(t("my.add.added", number=appeal.number), reply_markup=keyboard)
+    await share_with_staff(
+        message, appeal, "staff.owner_added", session, bot, relay, topics, casework, staff_t, now
+    )
 
 
 async def on_add_other(message: Message, t: Translator, state: FSMContext) -> None:

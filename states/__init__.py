@@ -2,5 +2,6 @@
 
 from states.appeal import AddInfo, NewAppeal, Withdraw
 from states.onboarding import Onboarding
+from states.staff import StaffInput
 
-__all__ = ["AddInfo", "NewAppeal", "Onboarding", "Withdraw"]
+__all__ = ["AddInfo", "NewAppeal", "Onboarding", "StaffInput", "Withdraw"]

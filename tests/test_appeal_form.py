@@ -21,13 +21,18 @@ DESCRIPTION = (
 )
 
 
+def private(calls: list[Any]) -> list[Any]:
+    """What the owner's own chat received (the operator group has a negative id)."""
+    return [c for c in calls if int(getattr(c, "chat_id", None) or 1) > 0]
+
+
 def last_text(calls: list[Any]) -> str:
-    texts = [c.text for c in calls if isinstance(c, SendMessage)]
+    texts = [c.text for c in private(calls) if isinstance(c, SendMessage)]
     return texts[-1] if texts else ""
 
 
 def all_text(calls: list[Any]) -> str:
-    return "\n".join(getattr(c, "text", None) or "" for c in calls)
+    return "\n".join(getattr(c, "text", None) or "" for c in private(calls))
 
 
 def button_values(call: Any) -> list[str]:

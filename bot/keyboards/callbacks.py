@@ -20,3 +20,20 @@ class MyAppealsCb(CallbackData, prefix="my"):
     action: str  # page | open | add | withdraw | confirm | keep | done
     appeal_id: int = 0
     page: int = 0
+
+
+class StaffCb(CallbackData, prefix="st"):
+    action: str  # take | <status> | outcome | hearing | extend
+    appeal_id: int
+    value: str = ""
+
+
+class HearingAnswerCb(CallbackData, prefix="hr"):
+    hearing_id: int
+    answer: str  # yes | no
+
+
+class ReplyCb(CallbackData, prefix="re"):
+    """The owner's "Reply" under an office message: opens adding information to that appeal."""
+
+    appeal_id: int

@@ -39,6 +39,11 @@ class CardData:
     hearing: Hearing | None
 
 
+def can_add(appeal: Appeal) -> bool:
+    """Information can be added until the appeal reaches a final status."""
+    return bool(workflow.TRANSITIONS[AppealStatus(appeal.status)])
+
+
 async def owner_page(session: AsyncSession, user_id: int, page: int) -> Page:
     total = await session.scalar(
         select(func.count()).select_from(Appeal).where(Appeal.user_id == user_id)

@@ -15,6 +15,7 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     ForwardMessage,
+    GetChat,
     GetChatMember,
     GetMe,
     SendDocument,
@@ -26,6 +27,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     Chat,
+    ChatFullInfo,
     ChatMemberMember,
     ForumTopic,
     InlineKeyboardMarkup,
@@ -79,6 +81,23 @@ class RecordingSession(BaseSession):
             result = MessageId(message_id=next(self._ids))
         elif isinstance(method, CreateForumTopic):
             result = ForumTopic(message_thread_id=next(self._ids), name=method.name, icon_color=0)
+        elif isinstance(method, GetChat):
+            result = ChatFullInfo.model_validate(
+                {
+                    "id": method.chat_id,
+                    "type": "supergroup",
+                    "is_forum": True,
+                    "accent_color_id": 0,
+                    "max_reaction_count": 11,
+                    "accepted_gift_types": {
+                        "unlimited_gifts": False,
+                        "limited_gifts": False,
+                        "unique_gifts": False,
+                        "premium_subscription": False,
+                        "gifts_from_channels": False,
+                    },
+                }
+            )
         elif isinstance(method, GetChatMember):
             result = ChatMemberMember(user=User(id=method.user_id, is_bot=False, first_name="S"))
         return result

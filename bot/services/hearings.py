@@ -1,0 +1,200 @@
+"""Hearings: schedule, move, cancel; the owner's notice with an .ics calendar file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import I18n
+from bot.keyboards.staff import hearing_answer_keyboard
+from bot.services import workflow
+from bot.services.calendar import WorkCalendar
+from bot.services.casework import Staff
+from bot.services.notify import notify_owner
+from models import ActorKind, Appeal, AppealStatus, Hearing, HearingState
+
+COMMAND = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<time>\d{1,2}:\d{2})\s+(?P<rest>.+)$", re.DOTALL
+)
+HEARING_LENGTH = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class HearingRequest:
+    starts_at: datetime
+    place: str
+    bring: str | None
+
+
+def parse_hearing(text: str, calendar: WorkCalendar) -> HearingRequest | None:
+    """'2026-12-03 15:00 Place, room 12; bring: lease contract' (local time)."""
+    match = COMMAND.match(text.strip())
+    if match is None:
+        return None
+    try:
+        local = datetime.strptime(f"{match['date']} {match['time']}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        return None
+    rest = match["rest"].strip()
+    bring = None
+    parts = re.split(r";?\s*bring:\s*", rest, maxsplit=1, flags=re.IGNORECASE)
+    if len(parts) == 2:
+        rest, bring = parts[0].strip(" ;"), parts[1].strip() or None
+    if not rest:
+        return None
+    starts = local.replace(tzinfo=calendar.tz).astimezone(UTC)
+    return HearingRequest(starts, rest[:500], bring[:1000] if bring else None)
+
+
+def ics(hearing: Hearing, number: str, summary: str) -> bytes:
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def text(value: str) -> str:
+        return (
+            value.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,").replace("\n", r"\n")
+        )
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Shygys adaldyq alany//appeals bot//KK",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:hearing-{hearing.id}-{number}@adal-bot",
+        f"DTSTAMP:{stamp(hearing.updated_at)}",
+        f"DTSTART:{stamp(hearing.starts_at)}",
+        f"DTEND:{stamp(hearing.starts_at + HEARING_LENGTH)}",
+        f"SUMMARY:{text(summary)}",
+        f"LOCATION:{text(hearing.place)}",
+        f"DESCRIPTION:{text(hearing.notes or '')}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+async def current_hearing(session: AsyncSession, appeal_id: int) -> Hearing | None:
+    return await session.scalar(
+        select(Hearing)
+        .where(Hearing.appeal_id == appeal_id, Hearing.state == HearingState.SCHEDULED.value)
+        .order_by(Hearing.id.desc())
+        .limit(1)
+    )
+
+
+class Hearings:
+    def __init__(self, i18n: I18n, calendar: WorkCalendar) -> None:
+        self.i18n = i18n
+        self.calendar = calendar
+
+    def when(self, hearing: Hearing) -> tuple[str, str]:
+        local = self.calendar.local(hearing.starts_at)
+        return local.strftime("%d.%m.%Y"), local.strftime("%H:%M")
+
+    async def schedule(
+        self,
+        session: AsyncSession,
+        appeal: Appeal,
+        request: HearingRequest,
+        staff: Staff,
+        now: datetime,
+    ) -> Hearing:
+        """Schedule, or move when one is already scheduled (the old one is cancelled)."""
+        previous = await current_hearing(session, appeal.id)
+        if previous is not None:
+            previous.state = HearingState.CANCELLED.value
+            previous.updated_at = now
+        hearing = Hearing(
+            appeal_id=appeal.id,
+            starts_at=request.starts_at,
+            place=request.place,
+            notes=request.bring,
+            state=HearingState.SCHEDULED.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(hearing)
+        await session.flush()
+        date_text, time_text = self.when(hearing)
+        await workflow.transition(
+            session,
+            appeal,
+            AppealStatus.HEARING_SCHEDULED,
+            actor_kind=ActorKind.STAFF,
+            actor_id=staff.id,
+            actor_name=staff.name,
+            now=now,
+            note=f"{date_text} {time_text}, {request.place}",
+        )
+        t_owner_values: dict[str, Any] = {
+            "date": date_text,
+            "time": time_text,
+            "place": escape(request.place),
+            "bring": (
+                lambda t: escape(request.bring) if request.bring else t("notify.bring_nothing")
+            ),
+        }
+        if previous is not None:
+            await notify_owner(
+                session, self.i18n, appeal, "notify.hearing_moved", now=now, kind="hearing"
+            )
+        await notify_owner(
+            session,
+            self.i18n,
+            appeal,
+            "notify.hearing",
+            now=now,
+            kind="hearing",
+            reply_markup=lambda t: hearing_answer_keyboard(t, hearing.id),
+            **t_owner_values,
+        )
+        calendar_file = ics(hearing, appeal.number, f"{appeal.number}: {request.place}")
+        await notify_owner(
+            session,
+            self.i18n,
+            appeal,
+            "notify.ics_caption",
+            now=now,
+            kind="hearing",
+            document=(f"hearing-{appeal.number}.ics", calendar_file, "text/calendar"),
+        )
+        return hearing
+
+    async def cancel(
+        self, session: AsyncSession, appeal: Appeal, staff: Staff, now: datetime
+    ) -> Hearing | None:
+        hearing = await current_hearing(session, appeal.id)
+        if hearing is None:
+            return None
+        hearing.state = HearingState.CANCELLED.value
+        hearing.updated_at = now
+        date_text, time_text = self.when(hearing)
+        if appeal.status == AppealStatus.HEARING_SCHEDULED:
+            await workflow.transition(
+                session,
+                appeal,
+                AppealStatus.IN_REVIEW,
+                actor_kind=ActorKind.STAFF,
+                actor_id=staff.id,
+                actor_name=staff.name,
+                now=now,
+                note="hearing cancelled",
+            )
+        await notify_owner(
+            session,
+            self.i18n,
+            appeal,
+            "notify.hearing_cancelled",
+            now=now,
+            kind="hearing",
+            date=date_text,
+            time=time_text,
+        )
+        return hearing
