@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` only applies migrations."""
+"""`python -m bot` runs the bot; `python -m bot migrate` only applies migrations;
+`python -m bot sandbox` runs the browser sandbox (emulator, bot and web page)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from bot.logging_setup import setup_logging
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "sandbox"])
+    parser.add_argument("--port", type=int, default=8080, help="sandbox: port of the web page")
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from bot.sandbox.run import main as sandbox_main
+
+        return sandbox_main(port=args.port)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -17,6 +17,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import file_offset_clock
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.i18n import I18n
@@ -149,5 +150,6 @@ async def create_application(
 
 
 async def run_polling(settings: Settings) -> None:
-    app = await create_application(settings)
+    clock = file_offset_clock(settings.SANDBOX_CLOCK_FILE) if settings.SANDBOX_CLOCK_FILE else utcnow
+    app = await create_application(settings, clock=clock)
     await app.polling()

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     WORKDAY_END: str = "18:30"
     APPEAL_TERM_DAYS: int = Field(default=15, ge=1, le=60)
     FLOOD_MESSAGES_PER_MINUTE: int = Field(default=40, ge=5)
+    SANDBOX_CLOCK_FILE: Path | None = None
     HOLIDAYS_EXTRA: Annotated[list[date], NoDecode] = []
     WORKDAYS_EXTRA: Annotated[list[date], NoDecode] = []
 

@@ -15,7 +15,7 @@ from bot.app import Application
 from bot.sandbox.emulator import BotAPIEmulator
 from tests.e2e.harness import ChatDriver
 from tests.support.live import eventually, live_app
-from tests.support.owner import file_appeal
+from tests.support.owner import I18N, file_appeal, frag
 
 Entry = dict[str, Any]
 
@@ -175,3 +175,242 @@ async def test_topic_card_relay_and_notes(
 
     await eventually(lambda: "to_staff" in directions())
     assert sorted(directions()) == ["internal", "internal", "to_owner", "to_owner", "to_staff"]
+
+
+async def staff_step(group: Group, card: Entry, action: str, text: str | None,
+                     expect: str) -> None:
+    """Press a card button; when it asks for a text, write it; wait for the confirmation."""
+    thread = card["message_thread_id"]
+    after = group.last_id(thread)
+    await group.press(group.current_card(card), action)
+    if text is not None:
+        await group.emu.wait_for_message(group.chat_id, thread_id=thread, after_message_id=after)
+        after = group.last_id(thread)
+        await group.say(text, thread)
+    await group.expect(expect, thread, after) if expect else None
+
+
+async def wait_status(app: Application, number: str, status: str) -> None:
+    def reached() -> bool:
+        with db(app) as conn:
+            row = conn.execute("select status from appeals where number = ?", (number,)).fetchone()
+        return bool(row and row[0] == status)
+
+    await eventually(reached)
+
+
+async def test_every_transition_with_notice_and_event(
+    world: tuple[BotAPIEmulator, Group, Application],
+) -> None:
+    emu, group, app = world
+    kk = emu.add_user("Асель", language_code="kk")
+    ru = emu.add_user("Ольга", language_code="ru")
+    first = await file_appeal(emu, kk, "kk")
+    card = await group.card(first)
+    thread = card["message_thread_id"]
+    owner = ChatDriver(emu, kk)
+
+    async def notice(key: str, after: int) -> Entry:
+        return await owner.expect(frag("kk", key), after)
+
+    # registered -> in_review (Take)
+    after = owner.last_id()
+    await group.press(card, "take")
+    await wait_status(app, first, "in_review")
+    await notice("notify.in_review", after)
+    await eventually(lambda: "На рассмотрении" in (group.current_card(card)["text"] or ""))
+    assert "Дина Оспанова" in group.current_card(card)["text"]
+    topic = next(t for t in emu.topics(group.chat_id) if t["thread_id"] == thread)
+    assert topic["name"].startswith("🔍")
+
+    # in_review -> needs_info: the question reaches the owner, who answers -> in_review
+    after = owner.last_id()
+    await staff_step(group, card, "needs_info", "Приложите, пожалуйста, акт проверки.", "→")
+    question = await notice("notify.needs_info", after)
+    assert "акт проверки" in question["text"]
+    reply = next(b[1] for row in question["buttons"] for b in row if b[1].startswith("re:"))
+    await owner.press(reply, first)
+    group_after = group.last_id(thread)
+    emu.send_text(kk, "Акт жіберемін, ол 12 наурызда жасалған.")
+    await group.expect("Акт жіберемін", thread, group_after)
+    await group.expect("снова на рассмотрении", thread, group_after)
+    await wait_status(app, first, "in_review")
+
+    # in_review -> hearing_scheduled, then moved (hearing_scheduled -> hearing_scheduled)
+    after = owner.last_id()
+    await group.say("/hearing 2030-12-03 15:00 Өскемен, Горький к-сі 40, 12-каб.; bring: шарт",
+                    thread, expect="Заседание: 03.12.2030 15:00")
+    invite = await notice("notify.hearing", after)
+    assert "03.12.2030" in invite["text"] and "шарт" in invite["text"]
+    ics = await owner.expect(frag("kk", "notify.ics_caption"), invite["message_id"])
+    assert ics["kind"] == "document"
+    assert ics["content"]["document"]["file_name"].endswith(".ics")
+    after = owner.last_id()
+    await group.say("/hearing 2030-12-04 10:30 Өскемен, Горький к-сі 40", thread,
+                    expect="04.12.2030 10:30")
+    moved = await owner.expect("04.12.2030", after)
+    going = next(b[1] for row in moved["buttons"] for b in row if b[1].endswith(":yes"))
+    await owner.press(going, "10:30")
+    await group.expect("Владелец придёт", thread, 0)
+    old_going = next(b[1] for row in invite["buttons"] for b in row if b[1].endswith(":yes"))
+    stale = await owner.press_answer(old_going)  # the moved hearing's button is stale
+    assert stale["text"] == I18N.get("kk", "hint.stale")
+
+    # hearing_scheduled -> answered (satisfied) -> in_review (dispute) -> answered -> closed
+    after = owner.last_id()
+    await group.press(group.current_card(card), "answered")
+    outcome_message = await group.expect("Выберите итог", thread, 0)
+    await group.emu.wait_for_message(group.chat_id, thread_id=thread)
+    data = next(b[1] for row in outcome_message["buttons"] for b in row if b[1].endswith(":satisfied"))
+    group.emu.press_button(group.staff, group.chat_id, outcome_message["message_id"], data)
+    await group.expect("Напишите текст ответа", thread, outcome_message["message_id"])
+    await group.say("Разрешение выдано 20.11.2030.", thread, expect="Дан ответ")
+    answered = await notice("notify.answered", after)
+    assert "қанағаттандырылды" in answered["text"] and "20.11.2030" in answered["text"]
+    after = owner.last_id()
+    await staff_step(group, card, "in_review", None, "")
+    await notice("notify.back_in_review", after)
+    await wait_status(app, first, "in_review")
+    after = owner.last_id()
+    await group.press(group.current_card(card), "answered")
+    outcome_message = await group.expect("Выберите итог", thread, outcome_message["message_id"])
+    data = next(b[1] for row in outcome_message["buttons"] for b in row if b[1].endswith(":partly"))
+    group.emu.press_button(group.staff, group.chat_id, outcome_message["message_id"], data)
+    await group.expect("Напишите текст ответа", thread, outcome_message["message_id"])
+    await group.say("Часть требований удовлетворена.", thread, expect="Дан ответ")
+    await notice("notify.answered", after)
+    after = owner.last_id()
+    await group.press(group.current_card(card), "closed")
+    await notice("notify.closed", after)
+    await eventually(
+        lambda: next(t for t in emu.topics(group.chat_id) if t["thread_id"] == thread)["closed"]
+    )
+
+    # the Russian owner: registered -> redirected; another: registered -> not_considered
+    second = await file_appeal(emu, ru, "ru")
+    second_card = await group.card(second)
+    after = ChatDriver(emu, ru).last_id()
+    await staff_step(group, second_card, "redirected", "Департамент госдоходов по ВКО", "→")
+    redirected = await ChatDriver(emu, ru).expect(frag("ru", "notify.redirected"), after)
+    assert "Департамент госдоходов" in redirected["text"]
+    third = await file_appeal(emu, ru, "ru", returning=True)
+    third_card = await group.card(third)
+    after = ChatDriver(emu, ru).last_id()
+    await staff_step(group, third_card, "not_considered", "Анонимное лицо не подтвердило данные", "→")
+    await ChatDriver(emu, ru).expect(frag("ru", "notify.not_considered"), after)
+
+    # a forbidden transition is refused if forced: closing a final appeal
+    forged = f"st:closed:{0}:"
+    with db(app) as conn:
+        third_id = conn.execute("select id from appeals where number = ?", (third,)).fetchone()[0]
+    forged = f"st:in_review:{third_id}:"
+    query = emu.forge_callback(group.staff, group.chat_id, third_card["message_id"], forged)
+    refused = await emu.wait_for_callback_answer(query)
+    assert "не допускается" in refused["text"]
+
+    assert statuses(app, first) == [
+        (None, "registered"),
+        ("registered", "in_review"),
+        ("in_review", "needs_info"),
+        ("needs_info", "in_review"),
+        ("in_review", "hearing_scheduled"),
+        ("hearing_scheduled", "hearing_scheduled"),
+        ("hearing_scheduled", "answered"),
+        ("answered", "in_review"),
+        ("in_review", "answered"),
+        ("answered", "closed"),
+    ]
+    assert statuses(app, second)[-1] == ("registered", "redirected")
+    assert statuses(app, third)[-1] == ("registered", "not_considered")
+
+
+async def test_authorization_deleted_topic_blocked_owner_and_tools(
+    world: tuple[BotAPIEmulator, Group, Application],
+) -> None:
+    emu, group, app = world
+    outsider: int = app.outsider  # type: ignore[attr-defined]
+    owner = emu.add_user("Ерлан", language_code="ru")
+    number = await file_appeal(emu, owner, "ru")
+    card = await group.card(number)
+    thread = card["message_thread_id"]
+
+    # a non-member's button press on a card is refused
+    take = next(b[1] for row in card["buttons"] for b in row if b[1].startswith("st:take"))
+    query = emu.forge_callback(outsider, group.chat_id, card["message_id"], take)
+    assert "для сотрудников" in (await emu.wait_for_callback_answer(query))["text"]
+    # a staff command in a private chat is refused, in the sender's language
+    await ChatDriver(emu, outsider).say("/open", "только сотрудникам")
+    # a card button forged into a private chat is refused too
+    await ChatDriver(emu, owner).say("/my", number)
+    query = emu.forge_callback(owner, owner, 1, take)
+    assert "для сотрудников" in (await emu.wait_for_callback_answer(query))["text"]
+    with db(app) as conn:
+        assert conn.execute("select status from appeals").fetchone() == ("registered",)
+
+    # /open and /find in the operator group
+    await group.say("/open", None, expect=number)
+    await group.say("/find Сериков", None, expect=number)
+    await group.say("/find нет-такого", None, expect="Ничего не найдено")
+
+    # staff deleted the topic: the owner's next message recreates it with the card
+    emu.delete_topic(group.chat_id, thread)
+    chat = ChatDriver(emu, owner)
+    listing = await chat.say("/my", number)
+    opened = next(b[1] for row in listing["buttons"] for b in row if b[0] == number)
+    card_message = await chat.press(opened, "История")
+    add = next(b[1] for row in card_message["buttons"] for b in row if b[1].startswith("my:add"))
+    await chat.press(add, number)
+    await chat.say("Вот ещё одна деталь: инспектор приходил дважды.", number)
+    new_card = await group.card(number, after=card["message_id"])
+    assert new_card["message_thread_id"] != thread
+    await group.expect("инспектор приходил дважды", new_card["message_thread_id"], 0)
+    live_topics = [t for t in emu.topics(group.chat_id) if not t["deleted"]]
+    assert len(live_topics) == 1
+
+    # the owner blocked the bot: staff see a failure note instead of a delivered mark
+    emu.block_bot(owner)
+    await group.say("Добрый день! Есть вопросы по акту.", new_card["message_thread_id"],
+                    expect="заблокировал бота")
+    with db(app) as conn:
+        assert conn.execute("select blocked from users where id = ?", (owner,)).fetchone() == (1,)
+
+
+@pytest.fixture
+async def plain_world(tmp_path: Path) -> AsyncIterator[tuple[BotAPIEmulator, Group, Application]]:
+    emu = BotAPIEmulator(seed=4)
+    await emu.start()
+    staff = emu.add_user("Дина", "Оспанова")
+    group_id = emu.add_group("Операторы", forum=False, members=[staff], admins=[staff])
+    async with live_app(emu, tmp_path, group_id) as app:
+        yield emu, Group(emu, group_id, staff), app
+    await emu.stop()
+
+
+async def test_group_without_topics_uses_reply_threads(
+    plain_world: tuple[BotAPIEmulator, Group, Application],
+) -> None:
+    emu, group, app = plain_world
+    owner = emu.add_user("Ольга", language_code="ru")
+    number = await file_appeal(emu, owner, "ru")
+    card = await group.card(number)
+    assert card["message_thread_id"] is None and emu.topics(group.chat_id) == []
+
+    # a staff reply to the card reaches the owner
+    after = ChatDriver(emu, owner).last_id()
+    emu.send_text(group.staff, "Добрый день, приняли в работу.", chat_id=group.chat_id,
+                  reply_to=card["message_id"])
+    got = await ChatDriver(emu, owner).expect("приняли в работу", after)
+    assert "Проектный офис" in got["text"]
+    # the owner's reply comes back as a reply to the card; staff reply to that one too
+    after_group = group.last_id()
+    emu.send_text(owner, "Спасибо, жду.", reply_to=got["message_id"])
+    shown = await group.expect("Спасибо, жду", None, after_group)
+    assert shown["reply_to_message_id"] == card["message_id"]
+    after = ChatDriver(emu, owner).last_id()
+    emu.send_text(group.staff, "Ответ будет до пятницы.", chat_id=group.chat_id,
+                  reply_to=shown["message_id"])
+    await ChatDriver(emu, owner).expect("до пятницы", after)
+    # a message that is not a reply stays in the group
+    emu.send_text(group.staff, "Коллеги, обед в 13:00", chat_id=group.chat_id)
+    await group.say("/open", None, expect=number)
+    assert all("обед" not in (e["text"] or "") for e in emu.transcript(owner))

@@ -15,7 +15,8 @@ VALID_IIN = "900101300017"
 def frag(language: str, key: str) -> str:
     """A plain-text piece of a catalog string that a message must contain."""
     text = re.sub(r"<[^>]+>", "", I18N.get(language, key))
-    return text.split("{")[0].split("\n")[0].strip()[:40]
+    pieces = [p.strip() for p in re.split(r"\{[^}]*\}|\n", text)]
+    return max(pieces, key=len)[:40]
 
 
 async def file_appeal(

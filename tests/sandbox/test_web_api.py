@@ -1,0 +1,273 @@
+"""The sandbox web server's own API, against an in-process emulator (no bot, no browser)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.sandbox.emulator import BotAPIEmulator, make_png
+from bot.sandbox.web import Scene, make_app, populate
+from bot.sandbox.web.clock import ClockFile
+
+PDF = b"%PDF-1.4\n% test\n"
+
+
+class Sandbox:
+    def __init__(self, emu: BotAPIEmulator, scene: Scene, client: TestClient, clock: Path):
+        self.emu = emu
+        self.scene = scene
+        self.client = client
+        self.clock_path = clock
+
+    @property
+    def owner(self) -> int:
+        return self.scene.personas[0].user_id
+
+    @property
+    def staff(self) -> int:
+        return self.scene.staff[0].user_id
+
+    async def post(self, path: str, body: dict[str, Any], status: int = 200) -> Any:
+        response = await self.client.post(path, json=body)
+        payload = await response.json()
+        assert response.status == status, payload
+        return payload.get("result") if payload["ok"] else payload["error"]
+
+    async def get(self, path: str) -> Any:
+        response = await self.client.get(path)
+        assert response.status == 200, await response.text()
+        return (await response.json())["result"]
+
+    async def bot_api(self, method: str, **params: Any) -> Any:
+        """Call the emulator as the bot does (HTTP, JSON body)."""
+        url = f"{self.emu.base_url}/bot{self.emu.token}/{method}"
+        async with aiohttp.ClientSession() as session, session.post(url, json=params) as response:
+            payload = await response.json()
+        assert payload["ok"], payload
+        return payload["result"]
+
+    def updates(self) -> list[dict[str, Any]]:
+        return self.emu.pending_updates
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    emu = BotAPIEmulator()
+    await emu.start()
+    scene = populate(emu)
+    clock = tmp_path / "data" / "sandbox-clock"
+    client = TestClient(TestServer(make_app(emu, scene, ClockFile(clock)), host="127.0.0.1"))
+    await client.start_server()
+    yield Sandbox(emu, scene, client, clock)
+    await client.close()
+    await emu.stop()
+
+
+async def test_page_and_its_files_are_served_locally(sandbox: Sandbox) -> None:
+    page = await sandbox.client.get("/")
+    assert page.status == 200 and page.content_type == "text/html"
+    html = await page.text()
+    assert "/static/app.js" in html and "://" not in html  # nothing from elsewhere
+    for name, kind in (("app.js", "javascript"), ("rich.js", "javascript"), ("style.css", "css")):
+        response = await sandbox.client.get(f"/static/{name}")
+        assert response.status == 200 and kind in response.content_type
+
+
+async def test_state_names_personas_staff_and_the_forum(sandbox: Sandbox) -> None:
+    state = await sandbox.get("/api/state")
+    assert [(p["first_name"], p["language"]) for p in state["personas"]] == [
+        ("Асель", "kk"),
+        ("Ольга", "ru"),
+        ("Ерлан", "kk"),
+    ]
+    assert len(state["staff"]) == 2
+    assert state["group"]["title"] == "Операторы / Операторлар"
+    group = sandbox.emu.world.chat(state["group"]["chat_id"])
+    assert group.is_forum and group.members == {s["user_id"] for s in state["staff"]}
+    assert state["clock"]["offset_seconds"] == 0
+
+
+async def test_owner_text_becomes_an_update_and_a_message(sandbox: Sandbox) -> None:
+    await sandbox.post("/api/send_text", {"user_id": sandbox.owner, "text": "/start"})
+    [update] = sandbox.updates()
+    assert update["message"]["text"] == "/start"
+    [message] = await sandbox.get(f"/api/messages?chat_id={sandbox.owner}")
+    assert message["sender"] == "Асель Жұмабаева" and not message["from_bot"]
+    assert message["entities"][0]["type"] == "bot_command"
+
+
+async def test_bot_message_keeps_formatting_and_buttons_and_they_press(sandbox: Sandbox) -> None:
+    owner = sandbox.owner
+    sent = await sandbox.bot_api(
+        "sendMessage",
+        chat_id=owner,
+        text="<b>Өтініш</b> &lt;script&gt;тіркелді",
+        parse_mode="HTML",
+        reply_markup={"inline_keyboard": [[{"text": "Иә", "callback_data": "yes"}]]},
+    )
+    [view] = await sandbox.get(f"/api/messages?chat_id={owner}")
+    assert view["text"] == "Өтініш <script>тіркелді"
+    assert view["entities"] == [{"type": "bold", "offset": 0, "length": 6}]
+    assert view["inline_keyboard"] == [[{"text": "Иә", "callback_data": "yes", "url": None}]]
+
+    pressed = await sandbox.post(
+        "/api/press",
+        {"user_id": owner, "message_id": sent["message_id"], "callback_data": "yes"},
+    )
+    [update] = sandbox.updates()
+    assert update["callback_query"]["id"] == pressed["callback_query_id"]
+    assert update["callback_query"]["data"] == "yes"
+    await sandbox.post(
+        "/api/press",
+        {"user_id": owner, "message_id": sent["message_id"], "callback_data": "forged"},
+        status=400,
+    )
+
+
+async def test_reply_keyboard_and_shared_contact(sandbox: Sandbox) -> None:
+    owner = sandbox.owner
+    await sandbox.bot_api(
+        "sendMessage",
+        chat_id=owner,
+        text="Телефон?",
+        reply_markup={
+            "keyboard": [[{"text": "📱 Контактімен бөлісу", "request_contact": True}], ["Артқа"]],
+            "one_time_keyboard": True,
+        },
+    )
+    [view] = await sandbox.get(f"/api/messages?chat_id={owner}")
+    assert view["reply_keyboard"] == {
+        "remove": False,
+        "rows": [
+            [{"text": "📱 Контактімен бөлісу", "request": "request_contact"}],
+            [{"text": "Артқа", "request": None}],
+        ],
+        "one_time": True,
+        "placeholder": None,
+    }
+    await sandbox.post("/api/send_contact", {"user_id": owner})
+    [update] = sandbox.updates()
+    contact = update["message"]["contact"]
+    assert contact["phone_number"] == sandbox.scene.personas[0].phone
+    assert contact["user_id"] == owner
+
+
+async def test_one_upload_is_one_message_and_several_are_an_album(sandbox: Sandbox) -> None:
+    owner = sandbox.owner
+    form = aiohttp.FormData()
+    form.add_field("user_id", str(owner))
+    form.add_field("file", make_png(), filename="фото.png", content_type="image/png")
+    response = await sandbox.client.post("/api/upload", data=form)
+    assert response.status == 200
+    [update] = sandbox.updates()
+    assert "photo" in update["message"]
+
+    form = aiohttp.FormData()
+    form.add_field("user_id", str(owner))
+    form.add_field("file", make_png(), filename="a.png", content_type="image/png")
+    form.add_field("file", PDF, filename="акт.pdf", content_type="application/pdf")
+    response = await sandbox.client.post("/api/upload", data=form)
+    assert len((await response.json())["result"]["message_ids"]) == 2
+    album = [u["message"] for u in sandbox.updates()[1:]]
+    assert len({m["media_group_id"] for m in album}) == 1
+    assert album[1]["document"]["file_name"] == "акт.pdf"
+
+    file_id = album[1]["document"]["file_id"]
+    download = await sandbox.client.get(f"/api/file/{file_id}?download=1")
+    assert await download.read() == PDF
+    assert download.content_type == "application/pdf"
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename*=UTF-8''%D0%B0%D0%BA%D1%82.pdf"
+    )
+    missing = await sandbox.client.get("/api/file/EMU-nothing")
+    assert missing.status == 404
+
+
+async def test_staff_post_into_a_topic_and_topics_are_listed(sandbox: Sandbox) -> None:
+    group = sandbox.scene.group_id
+    topic = await sandbox.bot_api("createForumTopic", chat_id=group, name="2026-000001 · Жер")
+    thread = topic["message_thread_id"]
+    [listed] = await sandbox.get("/api/topics")
+    assert listed["name"] == "2026-000001 · Жер" and listed["icon_color"].startswith("#")
+
+    body = {
+        "user_id": sandbox.staff,
+        "chat_id": group,
+        "thread_id": thread,
+        "text": "Сәлеметсіз бе",
+    }
+    await sandbox.post("/api/send_text", body)
+    [update] = sandbox.updates()
+    assert update["message"]["message_thread_id"] == thread
+    messages = await sandbox.get(f"/api/messages?chat_id={group}")
+    assert [m.get("service") for m in messages] == ["Topic created: 2026-000001 · Жер", None]
+    assert messages[1]["sender"] == "Дина Оспанова" and messages[1]["thread_id"] == thread
+
+
+async def test_nobody_acts_outside_their_role(sandbox: Sandbox) -> None:
+    owner, staff, group = sandbox.owner, sandbox.staff, sandbox.scene.group_id
+    refusals: list[dict[str, Any]] = [
+        {"user_id": owner, "chat_id": group, "text": "hi"},  # an owner in the staff group
+        {"user_id": staff, "text": "hi"},  # staff in a private chat of their own
+        {"user_id": staff, "chat_id": owner, "text": "hi"},  # staff in an owner's chat
+        {"user_id": owner, "text": "   "},
+        {"user_id": "x", "text": "hi"},
+        {"user_id": staff, "chat_id": group, "thread_id": 999, "text": "hi"},  # no such topic
+    ]
+    for body in refusals:
+        error = await sandbox.post("/api/send_text", body, status=400)
+        assert isinstance(error, str) and error
+    assert sandbox.updates() == []
+    response = await sandbox.client.get("/api/messages?chat_id=42")
+    assert response.status == 400
+
+
+async def test_other_sites_and_host_names_are_refused(sandbox: Sandbox) -> None:
+    body = {"user_id": sandbox.owner, "text": "hi"}
+    foreign = await sandbox.client.post(
+        "/api/send_text", json=body, headers={"Origin": "http://evil.example"}
+    )
+    assert foreign.status == 403
+    rebound = await sandbox.client.get("/api/state", headers={"Host": "evil.example:8080"})
+    assert rebound.status == 403
+    assert sandbox.updates() == []
+
+
+async def test_event_stream_pushes_messages_as_they_happen(sandbox: Sandbox) -> None:
+    response = await sandbox.client.get("/api/events")
+    assert response.content_type == "text/event-stream"
+    assert await response.content.readline() == b"event: hello\n"
+    await response.content.readline()  # its data line
+    await response.content.readline()  # blank line
+    await sandbox.post("/api/send_text", {"user_id": sandbox.owner, "text": "Сәлем"})
+    line = await response.content.readline()
+    event = json.loads(line.decode().removeprefix("data: "))
+    assert event["type"] == "message" and event["action"] == "new"
+    assert event["message"]["text"] == "Сәлем"
+    response.close()
+
+
+async def test_clock_offset_is_written_to_the_file(sandbox: Sandbox) -> None:
+    clock = await sandbox.post("/api/clock", {"add_seconds": 3600})
+    assert clock["offset_seconds"] == 3600
+    await sandbox.post("/api/clock", {"add_seconds": 3 * 86400})
+    assert sandbox.clock_path.read_text() == f"{3600 + 3 * 86400}\n"
+    assert (await sandbox.get("/api/clock"))["offset_seconds"] == 3600 + 3 * 86400
+    await sandbox.post("/api/clock", {"add_seconds": 10**9}, status=400)
+    await sandbox.post("/api/clock", {"reset": True})
+    assert not sandbox.clock_path.exists()
+
+
+def test_clock_file_reads_missing_or_malformed_as_no_offset(tmp_path: Path) -> None:
+    clock = ClockFile(tmp_path / "sandbox-clock")
+    assert clock.offset() == 0
+    clock.path.write_text("soon\n")
+    assert clock.offset() == 0
+    clock.path.write_text("-7200\n")
+    assert clock.offset() == -7200
