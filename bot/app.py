@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,9 +13,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import file_offset_clock
@@ -27,15 +30,18 @@ from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.migrate import upgrade_to_head
+from bot.services.bell import OutboxBell
 from bot.services.calendar import calendar_from_settings
 from bot.services.casework import CaseWork
+from bot.services.delivery import DeliveryWorker
 from bot.services.hearings import Hearings
+from bot.services.ratelimit import Limits, RateLimiter
 from bot.services.relay import Relay
 from bot.services.staff import StaffDirectory
 from bot.services.topics import TopicService
 from bot.storage import SQLAlchemyStorage
 from handlers import build_router
-from models import utcnow
+from models import Appeal, OutboxMessage, utcnow
 from models.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("bot")
@@ -51,7 +57,6 @@ def build_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    install_request_middlewares(bot)
     return bot
 
 
@@ -64,6 +69,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     calendar = calendar_from_settings(settings)
     directory = StaffDirectory(settings.OPERATOR_CHAT_ID)
+    bell = OutboxBell()
     topics = TopicService(settings.OPERATOR_CHAT_ID, i18n, settings.STAFF_LANGUAGE, calendar, clock)
     dispatcher = Dispatcher(
         storage=SQLAlchemyStorage(sessionmaker),
@@ -83,11 +89,12 @@ def build_dispatcher(
         casework=CaseWork(i18n, calendar),
         hearings=Hearings(i18n, calendar),
         staff_directory=directory,
+        outbox_bell=bell,
     )
     inflight = InFlightMiddleware()
     dispatcher["inflight"] = inflight
     dispatcher.update.outer_middleware(inflight)
-    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker, bell))
     locale = LocaleMiddleware(i18n)
     dispatcher.message.outer_middleware(locale)
     dispatcher.edited_message.outer_middleware(locale)
@@ -107,6 +114,7 @@ class Application:
     sessionmaker: async_sessionmaker[AsyncSession]
     bot: Bot
     dispatcher: Dispatcher
+    delivery: DeliveryWorker
 
     async def on_startup(self, bot: Bot) -> None:
         await register_commands(bot, self.dispatcher["i18n"])
@@ -118,11 +126,28 @@ class Application:
             self.engine.url.render_as_string(hide_password=True),
             self.settings.OPERATOR_CHAT_ID,
         )
+        self.delivery.start()
+        asyncio.create_task(self.publish_pending())  # noqa: RUF006 (best effort, logged)
+
+    async def publish_pending(self) -> None:
+        """Cards that could not be posted when their appeal arrived (Telegram was down)."""
+        topics: TopicService = self.dispatcher["topics"]
+        async with self.sessionmaker() as session:
+            pending = (
+                await session.scalars(select(Appeal).where(Appeal.card_message_id.is_(None)))
+            ).all()
+            for appeal in pending:
+                try:
+                    await topics.publish(self.bot, session, appeal)
+                except TelegramAPIError as error:
+                    log.warning("card of %s still not posted: %s", appeal.number, error)
+                    return
 
     async def on_shutdown(self) -> None:
         inflight: InFlightMiddleware = self.dispatcher["inflight"]
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d update(s) still in progress", inflight.count)
+        await self.delivery.stop()
 
     async def polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped (a signal, or dispatcher.stop_polling())."""
@@ -135,6 +160,40 @@ class Application:
             log.info("stopped")
 
 
+def build_delivery(
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    dispatcher: Dispatcher,
+    clock: Callable[[], datetime],
+) -> DeliveryWorker:
+    topics: TopicService = dispatcher["topics"]
+    staff_t = dispatcher["staff_t"]
+
+    async def on_blocked(session: AsyncSession, row: OutboxMessage) -> None:
+        appeal = await session.get(Appeal, row.appeal_id) if row.appeal_id else None
+        if appeal is not None:
+            text = staff_t("staff.owner_blocked", number=appeal.number)
+            await topics.post(bot, session, appeal, text)
+
+    async def on_thread_missing(session: AsyncSession, row: OutboxMessage) -> int | None:
+        appeal = await session.get(Appeal, row.appeal_id) if row.appeal_id else None
+        if appeal is None:
+            return None
+        appeal.card_message_id = None
+        await topics.publish(bot, session, appeal)
+        return appeal.topic_id
+
+    return DeliveryWorker(
+        bot,
+        sessionmaker,
+        limiter=RateLimiter(Limits()),
+        clock=clock,
+        poll_interval=1.0,
+        on_blocked=on_blocked,
+        on_thread_missing=on_thread_missing,
+    )
+
+
 async def create_application(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow
 ) -> Application:
@@ -143,13 +202,20 @@ async def create_application(
     sessionmaker = make_sessionmaker(engine)
     i18n = I18n(settings.DEFAULT_LANGUAGE)
     dispatcher = build_dispatcher(settings, sessionmaker, i18n, clock=clock)
-    app = Application(settings, engine, sessionmaker, build_bot(settings), dispatcher)
+    bot = build_bot(settings)
+    bell: OutboxBell = dispatcher["outbox_bell"]
+    install_request_middlewares(bot, bell)
+    delivery = build_delivery(bot, sessionmaker, dispatcher, clock)
+    bell.connect(delivery.wake)
+    app = Application(settings, engine, sessionmaker, bot, dispatcher, delivery)
     dispatcher.startup.register(app.on_startup)
     dispatcher.shutdown.register(app.on_shutdown)
     return app
 
 
 async def run_polling(settings: Settings) -> None:
-    clock = file_offset_clock(settings.SANDBOX_CLOCK_FILE) if settings.SANDBOX_CLOCK_FILE else utcnow
+    clock = (
+        file_offset_clock(settings.SANDBOX_CLOCK_FILE) if settings.SANDBOX_CLOCK_FILE else utcnow
+    )
     app = await create_application(settings, clock=clock)
     await app.polling()

@@ -73,6 +73,6 @@ class Harness:
 def harness(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Harness:
     session = RecordingSession()
     bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    install_request_middlewares(bot)
     dispatcher = build_dispatcher(settings, sessionmaker, I18n(settings.DEFAULT_LANGUAGE))
+    install_request_middlewares(bot, dispatcher["outbox_bell"])
     return Harness(dispatcher, bot, session)

@@ -16,6 +16,7 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.services.bell import OutboxBell
 from bot.storage import update_session
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 
 class CommitBeforeSend(BaseRequestMiddleware):
+    def __init__(self, bell: OutboxBell | None = None) -> None:
+        self.bell = bell
+
     async def __call__(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
@@ -32,8 +36,10 @@ class CommitBeforeSend(BaseRequestMiddleware):
         session = update_session.get()
         if session is not None and session.in_transaction():
             await session.commit()
+            if self.bell is not None:
+                self.bell.after_commit(session)
         return await make_request(bot, method)
 
 
-def install_request_middlewares(bot: Any) -> None:
-    bot.session.middleware(CommitBeforeSend())
+def install_request_middlewares(bot: Any, bell: OutboxBell | None = None) -> None:
+    bot.session.middleware(CommitBeforeSend(bell))

@@ -9,12 +9,14 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.bell import OutboxBell
 from bot.storage import update_session
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], bell: OutboxBell) -> None:
         self.sessionmaker = sessionmaker
+        self.bell = bell
 
     async def __call__(
         self,
@@ -28,6 +30,7 @@ class DbSessionMiddleware(BaseMiddleware):
             try:
                 result = await handler(event, data)
                 await session.commit()
+                self.bell.after_commit(session)
             finally:
                 update_session.reset(token)
             return result

@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.bell import mark_queued
 from models import OutboxMessage, OutboxState
 
 
@@ -71,4 +72,5 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    mark_queued(session)
     return row

@@ -196,7 +196,6 @@ async def test_page_clock_moves_sandbox_time(page: Page, sandbox: SandboxProcess
     assert not clock_file.exists()
 
 
-@pytest.mark.xfail(reason="operator side not built yet", strict=False)
 async def test_staff_answer_in_the_topic_reaches_the_owner(page: Page) -> None:
     owner = OwnerPane(page, "ru")
     number = await file_appeal(owner, "Ольга", "Петрова Ольга Ивановна")

@@ -38,7 +38,7 @@ async def file_appeal(
         await chat.say(VALID_IIN, f("form.phone.question"))
         await chat.say("+7 701 111 22 33", f("form.appeal_type.question"))
     else:
-        await chat.say("/new", f("form.profile.reuse"))
+        await chat.say("/new", f("form.profile.question"))
         await chat.press("f:profile:reuse", f("form.appeal_type.question"))
     await chat.press("f:appeal_type:complaint", f("form.category.question"))
     await chat.press("f:category:inspections", f("form.locality.question"))

@@ -1,0 +1,363 @@
+"""The outbox delivery worker against the emulator, a real aiogram Bot and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.methods import TelegramMethod
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sandbox.emulator import BotAPIEmulator
+from bot.services.delivery import DeliveryWorker
+from bot.services.outbox import enqueue
+from bot.services.ratelimit import Limits, RateLimiter
+from models import OutboxMessage, OutboxState, User, utcnow
+from tests.emulator import running_env
+
+Sessionmaker = async_sessionmaker[AsyncSession]
+
+
+class FakeClock:
+    """One clock for the limiter (monotonic seconds) and the worker (UTC); sleeping moves it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.epoch = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def utc(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        self.seconds += seconds
+        await asyncio.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+@dataclass
+class Rig:
+    emu: BotAPIEmulator
+    bot: Bot
+    user_id: int
+    db: Sessionmaker
+    clock: FakeClock
+
+    def worker(self, **options: Any) -> DeliveryWorker:
+        limiter = RateLimiter(clock=self.clock.monotonic, sleep=self.clock.sleep)
+        # jitter 1.0: backoffs are exactly base * 2 ** (attempts - 1).
+        return DeliveryWorker(
+            self.bot, self.db, limiter=limiter, clock=self.clock.utc, jitter=lambda: 1.0, **options
+        )
+
+    async def add_owner(self, name: str = "Owner") -> int:
+        return await add_owner(self.emu, self.db, name)
+
+    async def queue(self, chat_id: int, *texts: str, **options: Any) -> list[int]:
+        return await queue(self.db, self.clock.utc(), chat_id, *texts, **options)
+
+    async def load(self, row_id: int) -> OutboxMessage:
+        async with self.db() as session:
+            row = await session.get(OutboxMessage, row_id)
+            assert row is not None
+            return row
+
+    async def states(self, ids: list[int]) -> list[str]:
+        return [(await self.load(row_id)).state for row_id in ids]
+
+    def texts(self, chat_id: int, thread_id: int | None = None) -> list[str]:
+        return [
+            entry["text"] or entry["caption"] or ""
+            for entry in self.emu.transcript(chat_id, thread_id)
+            if entry["from_bot"] and not entry["kind"].startswith("forum_topic")
+        ]
+
+
+@pytest.fixture
+async def rig(sessionmaker: Sessionmaker) -> AsyncIterator[Rig]:
+    async with running_env(default=DefaultBotProperties(parse_mode="HTML")) as env:
+        yield Rig(env.emu, env.bot, env.user_id, sessionmaker, FakeClock())
+
+
+async def add_owner(emu: BotAPIEmulator, db: Sessionmaker, name: str) -> int:
+    user_id = emu.add_user(name)
+    async with db.begin() as session:
+        session.add(User(id=user_id, language="ru"))
+    return user_id
+
+
+async def queue(
+    db: Sessionmaker, now: datetime, chat_id: int, *texts: str, **options: Any
+) -> list[int]:
+    ids = []
+    async with db.begin() as session:
+        for text in texts:
+            row = await enqueue(session, chat_id=chat_id, kind="t", text=text, now=now, **options)
+            assert row is not None
+            ids.append(row.id)
+    return ids
+
+
+async def test_each_row_is_delivered_once_in_order_per_chat(rig: Rig) -> None:
+    owners = [rig.user_id, *[await rig.add_owner() for _ in range(2)]]
+    ids = []
+    for n in range(4):
+        for owner in owners:
+            ids += await rig.queue(owner, f"<b>#{n}</b> для {owner}")
+    worker = rig.worker()
+
+    assert await worker.run_once() == 12
+    assert await worker.run_once() == 0
+
+    for owner in owners:
+        assert rig.texts(owner) == [f"#{n} для {owner}" for n in range(4)]
+    assert rig.emu.transcript(owners[0])[0]["html"] == f"<b>#0</b> для {owners[0]}"
+    rows = [await rig.load(row_id) for row_id in ids]
+    assert {(r.state, r.attempts, r.sent_at is not None) for r in rows} == {("sent", 1, True)}
+    # One message a second per private chat: four each took at least three (fake) seconds.
+    assert rig.clock.seconds >= 3.0
+
+
+async def test_a_row_due_later_waits_for_its_time(rig: Rig) -> None:
+    later = rig.clock.utc() + timedelta(hours=1)
+    [row_id] = await rig.queue(rig.user_id, "reminder", due_at=later)
+    worker = rig.worker()
+    assert await worker.run_once() == 0
+    rig.clock.advance(3600)
+    assert await worker.run_once() == 1
+    assert rig.texts(rig.user_id) == ["reminder"]
+    assert (await rig.load(row_id)).state == "sent"
+
+
+async def test_429_puts_the_chat_off_without_losing_or_reordering(rig: Rig) -> None:
+    first, second = await rig.queue(rig.user_id, "first", "second")
+    rig.emu.inject_fault("429", chat_id=rig.user_id, retry_after=7)
+    worker = rig.worker()
+
+    assert await worker.run_once() == 1
+    row = await rig.load(first)
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert row.due_at == rig.clock.utc() + timedelta(seconds=7)
+    assert row.last_error is not None and "429" in row.last_error
+    # The second row is due, but must not overtake the first.
+    assert await worker.run_once() == 0
+    assert rig.texts(rig.user_id) == []
+
+    rig.clock.advance(7)
+    assert await worker.run_once() == 2
+    assert rig.texts(rig.user_id) == ["first", "second"]
+    assert await rig.states([first, second]) == ["sent", "sent"]
+
+
+async def test_server_and_network_errors_are_retried_with_backoff(rig: Rig) -> None:
+    row_id, after = await rig.queue(rig.user_id, "hello", "after")
+    rig.emu.inject_fault("5xx", chat_id=rig.user_id)
+    rig.emu.inject_fault("timeout", chat_id=rig.user_id)
+    worker = rig.worker(base_backoff=2.0)
+
+    await worker.run_once()
+    assert rig.texts(rig.user_id) == []
+    row = await rig.load(row_id)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.due_at == rig.clock.utc() + timedelta(seconds=2)
+    assert row.last_error is not None and "TelegramServerError" in row.last_error
+
+    rig.clock.advance(2)
+    await worker.run_once()
+    row = await rig.load(row_id)
+    assert (row.state, row.attempts) == ("pending", 2)
+    assert row.due_at == rig.clock.utc() + timedelta(seconds=4)
+    assert row.last_error is not None and "TelegramNetworkError" in row.last_error
+
+    rig.clock.advance(4)
+    await worker.run_once()
+    assert await rig.states([row_id, after]) == ["sent", "sent"]
+    assert rig.texts(rig.user_id) == ["hello", "after"]
+
+
+async def test_gives_up_after_max_attempts_and_staff_can_retry(rig: Rig) -> None:
+    [row_id] = await rig.queue(rig.user_id, "hello")
+    rig.emu.inject_fault("5xx", chat_id=rig.user_id, count=None)
+    worker = rig.worker(max_attempts=3, base_backoff=1.0, max_backoff=1.5)
+
+    for _ in range(3):
+        await worker.run_once()
+        rig.clock.advance(1.5)
+    row = await rig.load(row_id)
+    assert (row.state, row.attempts) == ("failed", 3)
+    assert await worker.run_once() == 0
+
+    rig.emu.clear_faults()
+    async with rig.db.begin() as session:
+        assert await worker.retry(session, row_id) is True
+        assert await worker.retry(session, row_id + 100) is False
+    assert await worker.run_once() == 1
+    row = await rig.load(row_id)
+    assert (row.state, row.attempts, rig.texts(rig.user_id)) == ("sent", 1, ["hello"])
+
+
+async def test_bad_request_fails_that_row_and_the_chat_goes_on(rig: Rig) -> None:
+    ids = await rig.queue(rig.user_id, "broken", "fine")
+    rig.emu.inject_fault("400", chat_id=rig.user_id, description="Bad Request: can't parse")
+    worker = rig.worker()
+
+    assert await worker.run_once() == 2
+    assert await rig.states(ids) == ["failed", "sent"]
+    assert "can't parse" in ((await rig.load(ids[0])).last_error or "")
+    assert rig.texts(rig.user_id) == ["fine"]
+
+
+async def test_blocked_owner_is_marked_and_reported_once(rig: Rig) -> None:
+    owner = await rig.add_owner()
+    other = await rig.add_owner()
+    staff = rig.emu.add_group("Staff", forum=False, members=[rig.user_id])
+    ids = await rig.queue(owner, "one", "two", "three")
+    await rig.queue(other, "for the other")
+    rig.emu.block_bot(owner)
+    reported: list[tuple[int, int]] = []
+
+    async def on_blocked(session: AsyncSession, row: OutboxMessage) -> None:
+        reported.append((row.id, row.chat_id))
+        await enqueue(session, chat_id=staff, kind="note", text="blocked", now=rig.clock.utc())
+
+    worker = rig.worker(on_blocked=on_blocked)
+    await worker.run_once()
+
+    assert await rig.states(ids) == ["failed", "cancelled", "cancelled"]
+    assert reported == [(ids[0], owner)]
+    async with rig.db() as session:
+        user = await session.get(User, owner)
+        assert user is not None and user.blocked
+    assert rig.texts(other) == ["for the other"]
+
+    # Still blocked: a later notice fails too, but nobody is told again.
+    [later] = await rig.queue(owner, "four")
+    await worker.run_once()
+    await worker.run_once()
+    assert await rig.states([later]) == ["failed"]
+    assert reported == [(ids[0], owner)]
+    assert rig.texts(staff) == ["blocked"]
+
+
+async def test_document_arrives_with_its_name_and_caption(rig: Rig) -> None:
+    ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    async with rig.db.begin() as session:
+        await enqueue(
+            session,
+            chat_id=rig.user_id,
+            kind="hearing",
+            text="Заседание <b>5 марта</b>",
+            now=rig.clock.utc(),
+            document=("hearing.ics", ics, "text/calendar"),
+        )
+    await rig.worker().run_once()
+
+    [entry] = rig.emu.transcript(rig.user_id)
+    assert entry["kind"] == "document"
+    assert entry["content"]["document"]["file_name"] == "hearing.ics"
+    assert entry["caption_html"] == "Заседание <b>5 марта</b>"
+    file = await rig.bot.get_file(entry["content"]["document"]["file_id"])
+    assert file.file_path is not None
+    downloaded = await rig.bot.download_file(file.file_path)
+    assert downloaded is not None and downloaded.read() == ics
+
+
+async def test_missing_topic_is_left_to_the_hook_and_the_row_follows_it(rig: Rig) -> None:
+    staff = rig.emu.add_group("Staff", forum=True, members=[rig.user_id])
+    old = (await rig.bot.create_forum_topic(staff, "2026-000001")).message_thread_id
+    ids = await rig.queue(staff, "a", "b", thread_id=old)
+    rig.emu.delete_topic(staff, old)
+    new_threads: list[int] = []
+
+    async def recreate(session: AsyncSession, row: OutboxMessage) -> int:
+        topic = await rig.bot.create_forum_topic(staff, "2026-000001")
+        new_threads.append(topic.message_thread_id)
+        return topic.message_thread_id
+
+    worker = rig.worker(on_thread_missing=recreate)
+    await worker.run_once()
+    await worker.run_once()
+
+    [new] = new_threads
+    assert rig.texts(staff, new) == ["a", "b"]
+    assert await rig.states(ids) == ["sent", "sent"]
+
+
+async def test_stop_lets_the_send_under_way_finish(rig: Rig) -> None:
+    ids = await rig.queue(rig.user_id, "first", "second")
+    rig.emu.inject_fault("latency", chat_id=rig.user_id, delay=0.3)
+    sending = asyncio.Event()
+
+    async def note_sending(
+        make_request: Callable[[Bot, TelegramMethod[Any]], Awaitable[Any]],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Any:
+        sending.set()
+        return await make_request(bot, method)
+
+    rig.bot.session.middleware(note_sending)
+    worker = rig.worker(poll_interval=0.01)
+    worker.start()
+    await asyncio.wait_for(sending.wait(), timeout=5)
+
+    await worker.stop()
+
+    assert await rig.states(ids) == ["sent", "pending"]
+    assert rig.texts(rig.user_id) == ["first"]
+
+
+async def test_acceptance_500_notifications_under_faults_and_telegram_limits(rig: Rig) -> None:
+    """5 % of calls answer 429, 10 % 5xx; limits enforced (scaled 5x): all arrive, once each."""
+    scale = 5
+    owners = [await rig.add_owner(f"Owner {n}") for n in range(50)]
+    expected = {owner: [f"#{n} for {owner}" for n in range(10)] for owner in owners}
+    for n in range(10):
+        for owner in owners:
+            await queue(rig.db, utcnow(), owner, expected[owner][n])
+    rig.emu.set_rate_limits(scale=scale, enforce=True)
+    rig.emu.inject_fault("429", count=None, probability=0.05, retry_after=1)
+    rig.emu.inject_fault("5xx", count=None, probability=0.10)
+    worker = DeliveryWorker(
+        rig.bot,
+        rig.db,
+        limiter=RateLimiter(Limits().scaled(scale)),
+        base_backoff=0.05,
+        max_backoff=0.5,
+        poll_interval=0.05,
+    )
+
+    worker.start()
+    try:
+        await asyncio.wait_for(all_sent(rig.db), timeout=30)
+    finally:
+        await worker.stop()
+
+    assert {owner: rig.texts(owner) for owner in owners} == expected
+    assert rig.emu.rate_limit_violations == []
+    faults = {c.get("fault") for c in rig.emu.calls}
+    assert {"429", "5xx"} <= faults
+
+
+async def all_sent(db: Sessionmaker) -> None:
+    while True:
+        async with db() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state != OutboxState.SENT.value)
+            )
+        if left == 0:
+            return
+        await asyncio.sleep(0.1)
