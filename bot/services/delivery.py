@@ -434,41 +434,47 @@ class DeliveryWorker:
 
     async def _mark_blocked(self, job: Job, error: Exception, *, report: bool) -> None:
         """403 is final for the chat: fail this row, drop its other rows, mark the user."""
-        async with self._writing, self._sessionmaker.begin() as session:
+        async with self._sessionmaker() as session:
             row = await session.get(OutboxMessage, job.id)
             if row is None or row.state != PENDING:
                 return
-            row.state = OutboxState.FAILED.value
-            row.attempts = job.attempts + 1
-            row.last_error = describe(error)
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.chat_id == job.chat_id,
-                    OutboxMessage.state == PENDING,
-                    OutboxMessage.id != job.id,
-                )
-                .values(
-                    state=OutboxState.CANCELLED.value,
-                    last_error=f"chat blocked the bot (row {job.id})",
-                )
-            )
-            first_time = await self._mark_user_blocked(session, job.chat_id)
-            log.info("chat %s blocked the bot; its queued messages are cancelled", job.chat_id)
+            user = await session.get(User, job.chat_id)
+            first_time = self._first_block(job.chat_id, user)
+            # Before our writes: the hook may call Telegram, and SQLite's write lock would
+            # otherwise be held for as long as that takes.
             if report and first_time and self._on_blocked is not None:
                 await self._on_blocked(session, row)
+            async with self._writing:
+                if user is not None:
+                    user.blocked = True
+                row.state = OutboxState.FAILED.value
+                row.attempts = job.attempts + 1
+                row.last_error = describe(error)
+                await self._cancel_rest(session, job)
+                await session.commit()
+        log.info("chat %s blocked the bot; its queued messages are cancelled", job.chat_id)
 
-    async def _mark_user_blocked(self, session: AsyncSession, chat_id: int) -> bool:
-        """True when this is news: the user was not marked blocked before."""
-        user = await session.get(User, chat_id)
-        if user is None:
-            first_time = chat_id not in self._reported_blocked
-            self._reported_blocked.add(chat_id)
-            return first_time
-        if user.blocked:
-            return False
-        user.blocked = True
-        return True
+    def _first_block(self, chat_id: int, user: User | None) -> bool:
+        """True when the block is news: the user was not marked blocked before."""
+        if user is not None:
+            return not user.blocked
+        first_time = chat_id not in self._reported_blocked
+        self._reported_blocked.add(chat_id)
+        return first_time
+
+    async def _cancel_rest(self, session: AsyncSession, job: Job) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.chat_id == job.chat_id,
+                OutboxMessage.state == PENDING,
+                OutboxMessage.id != job.id,
+            )
+            .values(
+                state=OutboxState.CANCELLED.value,
+                last_error=f"chat blocked the bot (row {job.id})",
+            )
+        )
 
     async def _thread_missing(self, job: Job, error: Exception) -> None:
         """Ask the hook for a thread to use instead; the chat's rows for the old one follow.
