@@ -36,6 +36,7 @@ from bot.services.casework import CaseWork
 from bot.services.delivery import DeliveryWorker
 from bot.services.hearings import Hearings
 from bot.services.ratelimit import Limits, RateLimiter
+from bot.services.outbox import enqueue
 from bot.services.relay import Relay
 from bot.services.staff import StaffDirectory
 from bot.services.topics import TopicService
@@ -172,8 +173,15 @@ def build_delivery(
     async def on_blocked(session: AsyncSession, row: OutboxMessage) -> None:
         appeal = await session.get(Appeal, row.appeal_id) if row.appeal_id else None
         if appeal is not None:
-            text = staff_t("staff.owner_blocked", number=appeal.number)
-            await topics.post(bot, session, appeal, text)
+            await enqueue(
+                session,
+                chat_id=topics.chat_id,
+                thread_id=appeal.topic_id,
+                appeal_id=appeal.id,
+                kind="staff_note",
+                text=staff_t("staff.owner_blocked", number=appeal.number),
+                now=clock(),
+            )
 
     async def on_thread_missing(session: AsyncSession, row: OutboxMessage) -> int | None:
         appeal = await session.get(Appeal, row.appeal_id) if row.appeal_id else None

@@ -387,6 +387,32 @@ async def test_authorization_deleted_topic_blocked_owner_and_tools(
     with db(app) as conn:
         assert conn.execute("select blocked from users where id = ?", (owner,)).fetchone() == (1,)
 
+    # another owner blocks the bot before any staff message: the first undeliverable notice
+    # is reported in the topic, once
+    quiet = emu.add_user("Мирас", language_code="kk")
+    quiet_number = await file_appeal(emu, quiet, "kk")
+    quiet_card = await group.card(quiet_number)
+    emu.block_bot(quiet)
+    await group.press(quiet_card, "take")
+    await group.expect("заблокировал бота", quiet_card["message_thread_id"], 0)
+    with db(app) as conn:
+        assert conn.execute("select blocked from users where id = ?", (quiet,)).fetchone() == (1,)
+    await group.press(group.current_card(quiet_card), "needs_info")
+    await group.say("Уточните адрес объекта.", quiet_card["message_thread_id"], expect="→")
+
+    def settled() -> bool:
+        with db(app) as conn:
+            rows = conn.execute("select state from outbox where chat_id = ?", (quiet,)).fetchall()
+        return len(rows) == 2 and all(state != "pending" for (state,) in rows)
+
+    await eventually(settled)
+    notes = [
+        e
+        for e in emu.transcript(group.chat_id, quiet_card["message_thread_id"])
+        if "заблокировал бота" in (e["text"] or "")
+    ]
+    assert len(notes) == 1
+
 
 @pytest.fixture
 async def plain_world(tmp_path: Path) -> AsyncIterator[tuple[BotAPIEmulator, Group, Application]]:

@@ -38,6 +38,8 @@ from models import OutboxMessage, OutboxState, User, utcnow
 
 log = logging.getLogger(__name__)
 
+# Called once per block, in the transaction that marks the row failed, while the worker holds
+# its writers' lock: it should only write (queue a note), not call Telegram.
 OnBlocked = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 # Returns the thread to post into instead (e.g. a recreated forum topic), or None to give up.
 OnThreadMissing = Callable[[AsyncSession, OutboxMessage], Awaitable[int | None]]
@@ -440,11 +442,11 @@ class DeliveryWorker:
                 return
             user = await session.get(User, job.chat_id)
             first_time = self._first_block(job.chat_id, user)
-            # Before our writes: the hook may call Telegram, and SQLite's write lock would
-            # otherwise be held for as long as that takes.
-            if report and first_time and self._on_blocked is not None:
-                await self._on_blocked(session, row)
             async with self._writing:
+                # Inside the writers' lock: the hook writes (e.g. queues a note for staff), and a
+                # second writer between its write and ours would wait on SQLite's lock forever.
+                if report and first_time and self._on_blocked is not None:
+                    await self._on_blocked(session, row)
                 if user is not None:
                     user.blocked = True
                 row.state = OutboxState.FAILED.value
