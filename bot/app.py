@@ -35,8 +35,8 @@ from bot.services.calendar import calendar_from_settings
 from bot.services.casework import CaseWork
 from bot.services.delivery import DeliveryWorker
 from bot.services.hearings import Hearings
-from bot.services.ratelimit import Limits, RateLimiter
 from bot.services.outbox import enqueue
+from bot.services.ratelimit import Limits, RateLimiter
 from bot.services.relay import Relay
 from bot.services.staff import StaffDirectory
 from bot.services.topics import TopicService
