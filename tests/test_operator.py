@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Application
 from bot.sandbox.emulator import BotAPIEmulator
@@ -70,7 +71,16 @@ class Group:
         return sent
 
     async def press(self, card: Entry, action: str, user: int | None = None) -> str:
-        data = next(b[1] for row in card["buttons"] for b in row if b[1].split(":")[1] == action)
+        """Press the card's button for `action`, once the card (edited in place) offers it."""
+
+        def button() -> str | None:
+            current = self.current_card(card)
+            found = [
+                b[1] for row in current["buttons"] for b in row if b[1].split(":")[1] == action
+            ]
+            return found[0] if found else None
+
+        data = await eventually(button)
         return self.emu.press_button(user or self.staff, self.chat_id, card["message_id"], data)
 
     async def reaction_on(self, message_id: int) -> Any:
@@ -458,3 +468,128 @@ async def test_group_without_topics_uses_reply_threads(
     emu.send_text(group.staff, "Коллеги, обед в 13:00", chat_id=group.chat_id)
     await group.say("/open", None, expect=number)
     assert all("обед" not in (e["text"] or "") for e in emu.transcript(owner))
+
+
+async def owner_withdraws(emu: BotAPIEmulator, user: int, language: str, number: str) -> None:
+    chat = ChatDriver(emu, user)
+    listing = await chat.say("/my", number)
+    opened = next(b[1] for row in listing["buttons"] for b in row if b[0] == number)
+    card = await chat.press(opened, frag(language, "my.card.history"))
+    withdraw = next(b[1] for row in card["buttons"] for b in row if ":withdraw:" in b[1])
+    await chat.press(withdraw, frag(language, "my.withdraw.confirm"))
+    await chat.press(
+        withdraw.replace(":withdraw:", ":confirm:"), frag(language, "my.withdraw.done")
+    )
+
+
+async def test_remaining_transitions_hearing_cancel_and_extension(
+    world: tuple[BotAPIEmulator, Group, Application],
+) -> None:
+    emu, group, app = world
+    ru = emu.add_user("Ольга", language_code="ru")
+    owner = ChatDriver(emu, ru)
+
+    async def new_case(returning: bool = True) -> tuple[str, Entry]:
+        number = await file_appeal(emu, ru, "ru", returning=returning)
+        card = await group.card(number)
+        await group.press(card, "take")
+        await wait_status(app, number, "in_review")
+        return number, card
+
+    # in_review -> redirected
+    a, card_a = await new_case(returning=False)
+    await staff_step(group, card_a, "redirected", "Акимат области", "→")
+    await wait_status(app, a, "redirected")
+    # in_review -> needs_info -> not_considered (no answer came)
+    b, card_b = await new_case()
+    await staff_step(group, card_b, "needs_info", "Уточните адрес.", "→")
+    await staff_step(group, card_b, "not_considered", "Заявитель не ответил на запрос", "→")
+    await wait_status(app, b, "not_considered")
+    # in_review -> withdrawn; needs_info -> withdrawn
+    c, card_c = await new_case()
+    await owner_withdraws(emu, ru, "ru", c)
+    await group.expect("отозвал обращение", card_c["message_thread_id"], 0)
+    d, card_d = await new_case()
+    await staff_step(group, card_d, "needs_info", "Какой номер разрешения?", "→")
+    await wait_status(app, d, "needs_info")
+    await owner_withdraws(emu, ru, "ru", d)
+    # hearing_scheduled -> in_review (hearing cancelled) -> hearing_scheduled -> withdrawn
+    e, card_e = await new_case()
+    thread = card_e["message_thread_id"]
+    await group.say("/hearing 2030-05-05 11:00 Каб. 7", thread, expect="Заседание: 05.05.2030")
+    after = owner.last_id()
+    await group.say("/hearing cancel", thread, expect="Заседание отменено")
+    cancelled = await owner.expect(frag("ru", "notify.hearing_cancelled"), after)
+    assert "05.05.2030" in cancelled["text"]
+    await wait_status(app, e, "in_review")
+    await group.say("/hearing 2020-01-01 10:00 Каб. 7", thread, expect="уже прошло")
+    await group.say("/hearing завтра утром", thread, expect="Не понял дату")
+
+    # an extension: a date past two months from registration is refused, a good one moves due
+    after = owner.last_id()
+    await group.press(group.current_card(card_e), "extend")
+    await group.expect("новый срок", thread, 0)
+    await group.say("01.01.2099 слишком поздно", thread, expect="не позже")
+    with db(app) as conn:
+        registered = conn.execute(
+            "select registered_at from appeals where number = ?", (e,)
+        ).fetchone()[0]
+    year, month = int(registered[:4]), int(registered[5:7]) + 1
+    year, month = (year + 1, month - 12) if month > 12 else (year, month)
+    new_due = f"20.{month:02d}.{year}"
+    await group.say(f"{new_due} нужен ответ из акимата", thread, expect="Срок продлён")
+    extended = await owner.expect(frag("ru", "notify.extended"), after)
+    assert new_due in extended["text"] and "акимата" in extended["text"]
+    await eventually(lambda: new_due in (group.current_card(card_e)["text"] or ""))
+
+    await group.say("/hearing 2030-05-06 11:00 Каб. 7", thread, expect="Заседание: 06.05.2030")
+    await wait_status(app, e, "hearing_scheduled")
+    await owner_withdraws(emu, ru, "ru", e)
+
+    expected_tail = {
+        a: ("in_review", "redirected"),
+        b: ("needs_info", "not_considered"),
+        c: ("in_review", "withdrawn"),
+        d: ("needs_info", "withdrawn"),
+        e: ("hearing_scheduled", "withdrawn"),
+    }
+    for number, tail in expected_tail.items():
+        assert statuses(app, number)[-1] == tail, number
+    assert ("hearing_scheduled", "in_review") in statuses(app, e)
+    with db(app) as conn:
+        hearing_states = [r[0] for r in conn.execute("select state from hearings order by id")]
+        extensions = conn.execute("select count(*) from appeal_events where kind = 'extension'")
+        assert extensions.fetchone() == (1,)
+    assert hearing_states == ["cancelled", "scheduled"]
+
+
+async def test_publishing_twice_at_once_makes_one_topic(
+    world: tuple[BotAPIEmulator, Group, Application],
+) -> None:
+    import asyncio
+
+    from models import Appeal
+
+    emu, group, app = world
+    owner = emu.add_user("Асель", language_code="kk")
+    number = await file_appeal(emu, owner, "kk", photos=0)
+    first_card = await group.card(number)
+
+    def card_recorded() -> bool:
+        with db(app) as conn:
+            return conn.execute("select card_message_id from appeals").fetchone()[0] is not None
+
+    await eventually(card_recorded)  # the submitting update has finished with the card
+    emu.delete_topic(group.chat_id, first_card["message_thread_id"])
+    with db(app) as conn:
+        conn.execute("update appeals set card_message_id = null, topic_id = null")
+    topics = app.dispatcher["topics"]
+
+    async def publish() -> None:
+        async with app.sessionmaker() as session:
+            appeal = await session.scalar(select(Appeal).where(Appeal.number == number))
+            await topics.publish(app.bot, session, appeal)
+
+    await asyncio.gather(publish(), publish(), publish())
+    live = [t for t in emu.topics(group.chat_id) if not t["deleted"]]
+    assert len(live) == 1 and number in live[0]["name"]
