@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,6 +31,7 @@ from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.inflight import InFlightMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.migrate import upgrade_to_head
+from bot.scheduler import Jobs, build_scheduler
 from bot.services.bell import OutboxBell
 from bot.services.calendar import calendar_from_settings
 from bot.services.casework import CaseWork
@@ -87,8 +89,8 @@ def build_dispatcher(
         clock=clock,
         topics=topics,
         relay=Relay(topics, i18n),
-        casework=CaseWork(i18n, calendar),
-        hearings=Hearings(i18n, calendar),
+        casework=CaseWork(i18n, calendar, settings.AUTO_CLOSE_DAYS),
+        hearings=Hearings(i18n, calendar, settings.REMINDER_OFFSETS_HOURS),
         staff_directory=directory,
         outbox_bell=bell,
     )
@@ -116,6 +118,8 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     delivery: DeliveryWorker
+    jobs: Jobs
+    scheduler: AsyncIOScheduler
 
     async def on_startup(self, bot: Bot) -> None:
         await register_commands(bot, self.dispatcher["i18n"])
@@ -128,6 +132,7 @@ class Application:
             self.settings.OPERATOR_CHAT_ID,
         )
         self.delivery.start()
+        self.scheduler.start()
         asyncio.create_task(self.publish_pending())  # noqa: RUF006 (best effort, logged)
 
     async def publish_pending(self) -> None:
@@ -148,6 +153,7 @@ class Application:
         inflight: InFlightMiddleware = self.dispatcher["inflight"]
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d update(s) still in progress", inflight.count)
+        self.scheduler.shutdown(wait=False)
         await self.delivery.stop()
 
     async def polling(self, *, handle_signals: bool = True) -> None:
@@ -191,11 +197,18 @@ def build_delivery(
         await topics.publish(bot, session, appeal)
         return appeal.topic_id
 
+    settings: Settings = dispatcher["settings"]
+    limits = Limits(
+        total_per_s=settings.RATE_TOTAL_PER_SECOND,
+        private_per_s=settings.RATE_PRIVATE_PER_SECOND,
+        group_per_min=settings.RATE_GROUP_PER_MINUTE,
+    )
     return DeliveryWorker(
         bot,
         sessionmaker,
-        limiter=RateLimiter(Limits()),
+        limiter=RateLimiter(limits),
         clock=clock,
+        max_attempts=settings.DELIVERY_MAX_ATTEMPTS,
         poll_interval=1.0,
         on_blocked=on_blocked,
         on_thread_missing=on_thread_missing,
@@ -215,7 +228,19 @@ async def create_application(
     install_request_middlewares(bot, bell)
     delivery = build_delivery(bot, sessionmaker, dispatcher, clock)
     bell.connect(delivery.wake)
-    app = Application(settings, engine, sessionmaker, bot, dispatcher, delivery)
+    topics: TopicService = dispatcher["topics"]
+
+    async def refresh_card(session: AsyncSession, appeal: Appeal) -> None:
+        try:
+            await topics.refresh(bot, session, appeal)
+        except TelegramAPIError as error:
+            log.warning("card of %s not refreshed: %s", appeal.number, error)
+
+    jobs = Jobs(settings, sessionmaker, i18n, dispatcher["calendar"], clock, bell, refresh_card)
+    scheduler = build_scheduler(jobs, settings.SCHEDULER_INTERVAL_SECONDS)
+    dispatcher["jobs"] = jobs
+    dispatcher["delivery"] = delivery
+    app = Application(settings, engine, sessionmaker, bot, dispatcher, delivery, jobs, scheduler)
     dispatcher.startup.register(app.on_startup)
     dispatcher.shutdown.register(app.on_shutdown)
     return app

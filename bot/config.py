@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     WORKDAY_END: str = "18:30"
     APPEAL_TERM_DAYS: int = Field(default=15, ge=1, le=60)
     FLOOD_MESSAGES_PER_MINUTE: int = Field(default=40, ge=5)
+    REMINDER_OFFSETS_HOURS: Annotated[list[int], NoDecode] = [72, 24, 2]
+    NEEDS_INFO_REMINDER_DAYS: Annotated[list[int], NoDecode] = [3, 10]
+    DIGEST_TIME: str = "09:00"
+    AUTO_CLOSE_DAYS: int = Field(default=10, ge=1, le=90)
+    SCHEDULER_INTERVAL_SECONDS: int = Field(default=30, ge=1, le=3600)
+    DELIVERY_MAX_ATTEMPTS: int = Field(default=8, ge=1, le=50)
+    RATE_TOTAL_PER_SECOND: float = Field(default=30.0, gt=0)
+    RATE_PRIVATE_PER_SECOND: float = Field(default=1.0, gt=0)
+    RATE_GROUP_PER_MINUTE: float = Field(default=20.0, gt=0)
     SANDBOX_CLOCK_FILE: Path | None = None
     HOLIDAYS_EXTRA: Annotated[list[date], NoDecode] = []
     WORKDAYS_EXTRA: Annotated[list[date], NoDecode] = []
@@ -90,7 +99,19 @@ class Settings(BaseSettings):
             raise ValueError("is not a known time zone such as Asia/Almaty") from exc
         return value
 
-    @field_validator("WORKDAY_START", "WORKDAY_END")
+    @field_validator("REMINDER_OFFSETS_HOURS", "NEEDS_INFO_REMINDER_DAYS", mode="before")
+    @classmethod
+    def _numbers(cls, value: object) -> object:
+        return _split_dates(value)
+
+    @field_validator("REMINDER_OFFSETS_HOURS", "NEEDS_INFO_REMINDER_DAYS")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(item <= 0 for item in value):
+            raise ValueError("must be positive whole numbers separated by commas")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("WORKDAY_START", "WORKDAY_END", "DIGEST_TIME")
     @classmethod
     def _hhmm(cls, value: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):

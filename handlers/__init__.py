@@ -13,6 +13,7 @@ from handlers import (
     not_staff,
     operator,
     operator_actions,
+    operator_failed,
     owner_relay,
     start,
 )
@@ -22,6 +23,7 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
     root = Router(name="root")
     root.include_routers(
         errors.make_router(),
+        operator_failed.make_router(operator_chat_id, directory),
         operator.make_router(operator_chat_id, directory),
         operator_actions.make_router(operator_chat_id, directory),
         not_staff.make_router(operator_chat_id),

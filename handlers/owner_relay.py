@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.keyboards.callbacks import HearingAnswerCb, ReplyCb
+from bot.keyboards.callbacks import HearingAnswerCb, RateCb, ReplyCb
 from bot.keyboards.my_appeals import add_keyboard
 from bot.services import appeals as service
 from bot.services.casework import CaseWork
@@ -128,11 +128,51 @@ async def on_hearing_answer(
     await topics.post(bot, session, appeal, staff_t(staff_key, date=date_text, time=time_text))
 
 
+async def on_rating(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    session: AsyncSession,
+    bot: Bot,
+    t: Translator,
+    topics: TopicService,
+    casework: CaseWork,
+    staff_t: Translator,
+    clock: Callable[[], datetime],
+) -> None:
+    appeal = await service.owner_appeal(session, query.from_user.id, callback_data.appeal_id)
+    if appeal is None:
+        await query.answer(t("my.not_found"), show_alert=True)
+        return
+    now = clock()
+    if callback_data.value == "dispute":
+        done = await casework.dispute(session, appeal, now)
+        staff_text, owner_text = (
+            staff_t("jobs.owner_disputed"),
+            t("rate.disputed", number=appeal.number),
+        )
+    else:
+        stars = int(callback_data.value) if callback_data.value.isdigit() else 0
+        done = await casework.rate(session, appeal, stars, now)
+        staff_text = staff_t("jobs.owner_rated", stars="⭐" * stars)
+        owner_text = t("rate.thanks", stars="⭐" * stars)
+    if not done:
+        await query.answer(t("hint.stale"), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(owner_text)
+    await topics.post(bot, session, appeal, staff_text)
+    if callback_data.value == "dispute":
+        await topics.refresh(bot, session, appeal)
+
+
 def make_router() -> Router:
     router = Router(name="owner_relay")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
     router.callback_query.register(on_reply_button, ReplyCb.filter())
     router.callback_query.register(on_hearing_answer, HearingAnswerCb.filter())
+    router.callback_query.register(on_rating, RateCb.filter())
     router.message.register(
         on_reply_to_office,
         F.reply_to_message.from_user.is_bot,

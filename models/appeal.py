@@ -38,6 +38,8 @@ class Appeal(Base):
     due_at: Mapped[datetime]
     assigned_staff_id: Mapped[int | None] = mapped_column(BigInteger)
     assigned_staff_name: Mapped[str | None] = mapped_column(String(200))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None]
     topic_id: Mapped[int | None] = mapped_column(Integer)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

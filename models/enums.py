@@ -66,6 +66,7 @@ class EventKind(StrEnum):
     NOTE = "note"
     EXTENSION = "extension"
     HEARING = "hearing"
+    RATING = "rating"
 
 
 class OutboxState(StrEnum):

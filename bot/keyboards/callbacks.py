@@ -37,3 +37,12 @@ class ReplyCb(CallbackData, prefix="re"):
     """The owner's "Reply" under an office message: opens adding information to that appeal."""
 
     appeal_id: int
+
+
+class RateCb(CallbackData, prefix="rt"):
+    appeal_id: int
+    value: str  # "1".."5" or "dispute"
+
+
+class FailedCb(CallbackData, prefix="fl"):
+    row_id: int

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
-from bot.keyboards.callbacks import HearingAnswerCb, StaffCb
+from bot.keyboards.callbacks import HearingAnswerCb, RateCb, StaffCb
 from bot.services.workflow import allowed
 from models import Appeal, AppealStatus
 
@@ -70,4 +70,18 @@ def hearing_answer_keyboard(t: Translator, hearing_id: int) -> InlineKeyboardMar
         text=t("notify.another_date"),
         callback_data=HearingAnswerCb(hearing_id=hearing_id, answer="no"),
     )
+    return builder.as_markup()
+
+
+def rating_keyboard(t: Translator, appeal_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(
+            text="⭐" * stars if stars < 4 else f"{stars} ⭐",
+            callback_data=RateCb(appeal_id=appeal_id, value=str(stars)),
+        )
+    builder.button(
+        text=t("rate.dispute"), callback_data=RateCb(appeal_id=appeal_id, value="dispute")
+    )
+    builder.adjust(5, 1)
     return builder.as_markup()

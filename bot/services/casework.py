@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n
+from bot.keyboards.staff import rating_keyboard
 from bot.services import workflow
 from bot.services.calendar import WorkCalendar
 from bot.services.notify import notify_owner, reply_button
@@ -35,9 +36,10 @@ class Staff:
 
 
 class CaseWork:
-    def __init__(self, i18n: I18n, calendar: WorkCalendar) -> None:
+    def __init__(self, i18n: I18n, calendar: WorkCalendar, auto_close_days: int = 10) -> None:
         self.i18n = i18n
         self.calendar = calendar
+        self.auto_close_days = auto_close_days
 
     def _due(self, appeal: Appeal) -> str:
         return self.calendar.local(appeal.due_at).strftime("%d.%m.%Y")
@@ -108,6 +110,16 @@ class CaseWork:
                 text=text,
                 outcome=lambda t: t(f"staff.outcome.{outcome}"),
             )
+            await notify_owner(
+                session,
+                self.i18n,
+                appeal,
+                "rate.ask",
+                now=now,
+                kind="rating",
+                days=self.auto_close_days,
+                reply_markup=lambda t: rating_keyboard(t, appeal.id),
+            )
         elif target == S.REDIRECTED:
             await notify_owner(session, self.i18n, appeal, "notify.redirected", now=now, body=text)
         elif target == S.NOT_CONSIDERED:
@@ -164,6 +176,38 @@ class CaseWork:
             now=now,
             due=self._due(appeal),
             reason=escape(reason),
+        )
+        return True
+
+    async def rate(self, session: AsyncSession, appeal: Appeal, stars: int, now: datetime) -> bool:
+        """The owner's 1-5 for an answer; only an answered or closed appeal can be rated."""
+        if appeal.status not in (S.ANSWERED, S.CLOSED) or not 1 <= stars <= 5:
+            return False
+        appeal.rating, appeal.rated_at = stars, now
+        session.add(
+            AppealEvent(
+                appeal_id=appeal.id,
+                kind=EventKind.RATING.value,
+                actor_kind=ActorKind.OWNER.value,
+                actor_id=appeal.user_id,
+                note=str(stars),
+                created_at=now,
+            )
+        )
+        return True
+
+    async def dispute(self, session: AsyncSession, appeal: Appeal, now: datetime) -> bool:
+        """The owner disagrees with the answer: back to review (and no automatic closing)."""
+        if appeal.status != S.ANSWERED:
+            return False
+        await workflow.transition(
+            session,
+            appeal,
+            S.IN_REVIEW,
+            actor_kind=ActorKind.OWNER,
+            actor_id=appeal.user_id,
+            now=now,
+            note="disputed",
         )
         return True
 

@@ -227,7 +227,8 @@ class DeliveryWorker:
         self._lanes[chat_id] = lane
 
         def closed(_: asyncio.Task[int]) -> None:
-            del self._lanes[chat_id]
+            if self._lanes.get(chat_id) is lane:
+                del self._lanes[chat_id]
             if lane.cancelled():
                 return
             if lane.exception() is not None:

@@ -5,19 +5,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import I18n
+from bot.i18n import I18n, Translator
 from bot.keyboards.staff import hearing_answer_keyboard
 from bot.services import workflow
 from bot.services.calendar import WorkCalendar
 from bot.services.casework import Staff
 from bot.services.notify import notify_owner
-from models import ActorKind, Appeal, AppealStatus, Hearing, HearingState
+from models import (
+    ActorKind,
+    Appeal,
+    AppealStatus,
+    Hearing,
+    HearingState,
+    OutboxMessage,
+    OutboxState,
+)
 
 COMMAND = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<time>\d{1,2}:\d{2})\s+(?P<rest>.+)$", re.DOTALL
@@ -89,10 +98,59 @@ async def current_hearing(session: AsyncSession, appeal_id: int) -> Hearing | No
     )
 
 
+def _in_time(t: Translator, hours: int) -> str:
+    if hours % 24 == 0:
+        return t("remind.in_days", days=hours // 24)
+    return t("remind.in_hours", hours=hours)
+
+
+async def cancel_reminders(session: AsyncSession, hearing: Hearing) -> None:
+    """A moved or cancelled hearing's reminders are never sent."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.dedupe_key.like(f"hearing:{hearing.id}:%"),
+            OutboxMessage.state == OutboxState.PENDING.value,
+        )
+        .values(state=OutboxState.CANCELLED.value, last_error="hearing moved or cancelled")
+    )
+
+
 class Hearings:
-    def __init__(self, i18n: I18n, calendar: WorkCalendar) -> None:
+    def __init__(
+        self, i18n: I18n, calendar: WorkCalendar, reminder_hours: list[int] | None = None
+    ) -> None:
         self.i18n = i18n
         self.calendar = calendar
+        self.reminder_hours = reminder_hours if reminder_hours is not None else [72, 24, 2]
+
+    async def _queue_reminders(
+        self, session: AsyncSession, appeal: Appeal, hearing: Hearing, now: datetime
+    ) -> None:
+        """One outbox row per offset, due at its time; an offset already past is skipped."""
+        date_text, time_text = self.when(hearing)
+        for hours in self.reminder_hours:
+            due = hearing.starts_at - timedelta(hours=hours)
+            if due <= now:
+                continue
+            await notify_owner(
+                session,
+                self.i18n,
+                appeal,
+                "remind.hearing",
+                now=now,
+                kind="reminder",
+                due_at=due,
+                dedupe_key=f"hearing:{hearing.id}:{hours}h",
+                reply_markup=partial(hearing_answer_keyboard, hearing_id=hearing.id),
+                when=partial(_in_time, hours=hours),
+                date=date_text,
+                time=time_text,
+                place=escape(hearing.place),
+                bring=lambda t: (
+                    escape(hearing.notes) if hearing.notes else t("notify.bring_nothing")
+                ),
+            )
 
     def when(self, hearing: Hearing) -> tuple[str, str]:
         local = self.calendar.local(hearing.starts_at)
@@ -111,6 +169,7 @@ class Hearings:
         if previous is not None:
             previous.state = HearingState.CANCELLED.value
             previous.updated_at = now
+            await cancel_reminders(session, previous)
         hearing = Hearing(
             appeal_id=appeal.id,
             starts_at=request.starts_at,
@@ -165,6 +224,7 @@ class Hearings:
             kind="hearing",
             document=(f"hearing-{appeal.number}.ics", calendar_file, "text/calendar"),
         )
+        await self._queue_reminders(session, appeal, hearing, now)
         return hearing
 
     async def cancel(
@@ -175,6 +235,7 @@ class Hearings:
             return None
         hearing.state = HearingState.CANCELLED.value
         hearing.updated_at = now
+        await cancel_reminders(session, hearing)
         date_text, time_text = self.when(hearing)
         if appeal.status == AppealStatus.HEARING_SCHEDULED:
             await workflow.transition(

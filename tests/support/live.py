@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,8 @@ async def live_app(
     try:
         yield app
     finally:
-        await app.dispatcher.stop_polling()
+        with suppress(RuntimeError):  # a test may have stopped it already, as a crash would
+            await app.dispatcher.stop_polling()
         await task
 
 
