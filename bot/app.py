@@ -153,6 +153,9 @@ class Application:
         inflight: InFlightMiddleware = self.dispatcher["inflight"]
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d update(s) still in progress", inflight.count)
+        # APScheduler cancels a running job at shutdown: let the current run finish first.
+        self.scheduler.pause()
+        await self.jobs.wait_idle()
         self.scheduler.shutdown(wait=False)
         await self.delivery.stop()
 

@@ -9,6 +9,7 @@ hearing is set (bot/services/hearings.py); the delivery worker sends them when d
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -60,8 +61,18 @@ class Jobs:
         self.clock = clock
         self.bell = bell
         self.refresh_card = refresh_card
+        self._busy = asyncio.Lock()
+
+    async def wait_idle(self) -> None:
+        """Until a run in progress has finished (shutdown waits for it)."""
+        async with self._busy:
+            return
 
     async def tick(self) -> None:
+        async with self._busy:
+            await self._run_checks()
+
+    async def _run_checks(self) -> None:
         """Every check, each in its own transaction so one failing does not stop the rest."""
         for check in (self.deadlines, self.needs_info, self.auto_close, self.digest):
             try:

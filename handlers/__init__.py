@@ -27,8 +27,10 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         operator.make_router(operator_chat_id, directory),
         operator_actions.make_router(operator_chat_id, directory),
         not_staff.make_router(operator_chat_id),
-        start.make_router(i18n),
+        # The form first: inside it, /start, /help and /language get the form's hint and
+        # the same step again instead of wiping or ignoring the half-filled appeal.
         appeal_steps.make_router(i18n),
+        start.make_router(i18n),
         my_appeals.make_router(i18n),
         owner_relay.make_router(),
     )

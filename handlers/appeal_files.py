@@ -94,6 +94,7 @@ async def on_files_button(
 ) -> None:
     if value not in ("done", "skip"):
         await query.answer(t("hint.stale"))
+        await flow.ask(message, state, t, user)
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)

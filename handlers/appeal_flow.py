@@ -50,6 +50,16 @@ EXPECTS = {
     "attachments": "files",
 }
 PROFILE_FIELDS = ("full_name", "applicant_kind", "iin_bin", "company", "phone")
+ANSWER_FIELDS = (
+    *PROFILE_FIELDS,
+    "appeal_type",
+    "category",
+    "locality",
+    "body",
+    "description",
+    "files",
+    "confidential",
+)
 # Main numbered steps shown to the owner as "step N of 11" (optional ones share a number).
 NUMBERED = {
     "full_name": 1,
@@ -204,7 +214,7 @@ async def go(
         data = await state.get_data()
         await state.update_data(history=[*data.get("history", []), remember])
     if step == "summary":
-        await state.update_data(editing=False)
+        await state.update_data(editing=False, before_edit=None)
     await state.set_state(getattr(NewAppeal, step))
     await ask(message, state, t, user)
 
@@ -221,6 +231,9 @@ async def proceed(
 async def back(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
     data = await state.get_data()
     if data.get("editing"):
+        # Leaving an edit half-done (say, a new applicant kind without its number) restores the
+        # answers as they were, so the summary never shows a mix that was not checked.
+        await state.update_data(**(data.get("before_edit") or {}))
         await go(message, state, t, user, "summary")
         return
     history: list[str] = list(data.get("history", []))

@@ -213,7 +213,14 @@ async def on_company(message: Message, state: FSMContext, t: Translator, user: U
 
 
 async def on_phone(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
-    raw = message.contact.phone_number if message.contact else (message.text or "")
+    contact = message.contact
+    if contact is not None and contact.user_id not in (
+        None,
+        message.from_user and message.from_user.id,
+    ):
+        await _reject(message, state, t, user, t("form.phone.not_own"))
+        return
+    raw = contact.phone_number if contact else (message.text or "")
     phone = normalise_phone(raw)
     if phone is None:
         await _reject(message, state, t, user, t("form.phone.invalid"))

@@ -22,6 +22,7 @@ from bot.keyboards.form import nav_buttons
 from bot.services.calendar import WorkCalendar
 from bot.services.intake import submit_appeal
 from bot.services.topics import TopicService
+from bot.services.validation import Invalid, check_iin_bin
 from handlers import appeal_flow as flow
 from models import User
 
@@ -42,7 +43,6 @@ FIELDS = [
     ("files", "attachments"),
     ("confidentiality", "confidentiality"),
 ]
-EDITABLE_STEPS = {step for _, step in FIELDS}
 REQUIRED = (
     "full_name",
     "applicant_kind",
@@ -112,17 +112,23 @@ async def on_summary_button(
     bot: Bot,
     topics: TopicService,
 ) -> None:
-    if value.startswith("edit-") and value[5:] in EDITABLE_STEPS:
+    data = await state.get_data()
+    visible = {step for _, step in _visible_fields(data)}
+    if value.startswith("edit-") and value[5:] in visible:
         await query.answer()
         await message.edit_reply_markup(reply_markup=None)
-        await state.update_data(editing=True)
+        before = {field: data.get(field) for field in flow.ANSWER_FIELDS}
+        await state.update_data(editing=True, before_edit=before)
         await flow.go(message, state, t, user, value[5:])
         return
     if value != "submit":
         await query.answer(t("hint.stale"))
+        await flow.ask(message, state, t, user)
         return
-    data = await state.get_data()
     missing = [field for field in REQUIRED if not data.get(field)]
+    number = check_iin_bin(str(data.get("iin_bin") or ""), legal_entity=flow.is_legal_entity(data))
+    if isinstance(number, Invalid):
+        missing.insert(0, "iin_bin")
     if missing or (flow.is_legal_entity(data) and not data.get("company")):
         # Only reachable with a damaged dialogue record: ask the first missing field again.
         await query.answer()

@@ -335,3 +335,16 @@ async def test_appeal_rows_count_once(
     async with sessionmaker() as session:
         count = await session.scalar(select(func.count()).select_from(Appeal))
         assert count == 1
+
+
+async def test_someone_elses_contact_is_not_taken_as_the_phone(harness: Harness) -> None:
+    owner = Owner(harness, 510)
+    await owner.begin()
+    await owner.press("f:consent:agree")
+    await owner.say("Омаров Ерлан")
+    await owner.press("f:applicant_kind:ie")
+    await owner.say(VALID_IIN)
+    calls = await harness.feed(up.contact(510, "77019998877", own=False))
+    assert "чужой контакт" in all_text(calls)
+    calls = await harness.feed(up.contact(510, "77019998877"))
+    assert "+77019998877" in all_text(calls)
