@@ -214,10 +214,9 @@ async def on_company(message: Message, state: FSMContext, t: Translator, user: U
 
 async def on_phone(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
     contact = message.contact
-    if contact is not None and contact.user_id not in (
-        None,
-        message.from_user and message.from_user.id,
-    ):
+    sender = message.from_user.id if message.from_user else None
+    # The "share contact" button sends the sender's own card; any other card is someone else.
+    if contact is not None and contact.user_id != sender:
         await _reject(message, state, t, user, t("form.phone.not_own"))
         return
     raw = contact.phone_number if contact else (message.text or "")
