@@ -29,3 +29,4 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     # aiogram logs every update at INFO; keep our own start line the one line at start.
     if level != "DEBUG":
         logging.getLogger("aiogram").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
