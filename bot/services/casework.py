@@ -198,22 +198,21 @@ class CaseWork:
 
     async def dispute(self, session: AsyncSession, appeal: Appeal, now: datetime) -> bool:
         """The owner disagrees with the answer: back to review (and no automatic closing)."""
-        if appeal.status != S.ANSWERED:
-            return False
-        await workflow.transition(
-            session,
-            appeal,
-            S.IN_REVIEW,
-            actor_kind=ActorKind.OWNER,
-            actor_id=appeal.user_id,
-            now=now,
-            note="disputed",
-        )
-        return True
+        return await self._owner_reopens(session, appeal, S.ANSWERED, now, "disputed")
 
     async def owner_answered(self, session: AsyncSession, appeal: Appeal, now: datetime) -> bool:
         """An owner's reply to a question puts the appeal back in review."""
-        if appeal.status != S.NEEDS_INFO:
+        return await self._owner_reopens(session, appeal, S.NEEDS_INFO, now, None)
+
+    async def _owner_reopens(
+        self,
+        session: AsyncSession,
+        appeal: Appeal,
+        expected: AppealStatus,
+        now: datetime,
+        note: str | None,
+    ) -> bool:
+        if appeal.status != expected:
             return False
         await workflow.transition(
             session,
@@ -222,6 +221,7 @@ class CaseWork:
             actor_kind=ActorKind.OWNER,
             actor_id=appeal.user_id,
             now=now,
+            note=note,
         )
         return True
 
