@@ -367,7 +367,10 @@ async def test_authorization_deleted_topic_blocked_owner_and_tools(
     with db(app) as conn:
         assert conn.execute("select status from appeals").fetchone() == ("registered",)
 
-    # /open and /find in the operator group
+    # /help, /open and /find in the operator group
+    staff_help = await group.say("/help", None, expect="Команды сотрудников")
+    for command in ("/open", "/find", "/note", "/hearing", "/failed"):
+        assert command in staff_help["text"]
     await group.say("/open", None, expect=number)
     await group.say("/find Сериков", None, expect=number)
     await group.say("/find нет-такого", None, expect="Ничего не найдено")
