@@ -15,7 +15,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import FsmRecord
@@ -61,10 +61,9 @@ class SQLAlchemyStorage(BaseStorage):
             await session.flush()
 
     async def _load(self, key: StorageKey) -> FsmRecord | None:
+        # session.get answers repeated reads of one update from the session, not the database.
         async with self._session() as session:
-            return await session.scalar(
-                select(FsmRecord).where(FsmRecord.key == self._key_builder.build(key))
-            )
+            return await session.get(FsmRecord, self._key_builder.build(key))
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._save(key, state=state)

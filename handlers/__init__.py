@@ -9,6 +9,7 @@ from bot.services.staff import StaffDirectory
 from handlers import (
     appeal_steps,
     errors,
+    fallback,
     my_appeals,
     not_staff,
     operator,
@@ -33,5 +34,6 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         start.make_router(i18n),
         my_appeals.make_router(i18n),
         owner_relay.make_router(),
+        fallback.make_router(),  # last: only what nothing above took
     )
     return root

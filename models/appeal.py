@@ -16,6 +16,7 @@ class Appeal(Base):
     __table_args__ = (
         Index("ix_appeals_user_created", "user_id", "created_at"),
         Index("ix_appeals_status_due", "status", "due_at"),
+        Index("ix_appeals_created", "created_at"),  # the digest's "new since"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -36,5 +37,28 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+WROTE = "wrote"
+
+
+class AppSession(Session):
+    """Knows whether its transaction has written anything (see has_writes)."""
+
+
+@event.listens_for(AppSession, "after_flush")
+def _remember_write(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(AppSession, "after_transaction_end")
+def _forget_write(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def has_writes(session: AsyncSession) -> bool:
+    sync = session.sync_session
+    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted)
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=AppSession)

@@ -64,3 +64,14 @@ async def test_kazakh_is_the_default_language(harness: Harness) -> None:
     await harness.feed(up.callback(104, "lang:kk"))
     calls = await harness.feed(up.text(104, "/help"))
     assert "Бот не істей алады" in calls[0].text
+
+
+async def test_free_text_and_unknown_buttons_get_an_answer(harness: Harness) -> None:
+    await harness.feed(up.text(105, "/start"))
+    await harness.feed(up.callback(105, "lang:ru"))
+    calls = await harness.feed(up.text(105, "здравствуйте, у меня вопрос"))
+    assert "/new" in calls[0].text and "/my" in calls[0].text
+    for forged in ("garbage", "st:take:1", "f:" + "x" * 60):
+        calls = await harness.feed(up.callback(105, forged))
+        assert [type(c) for c in calls] == [AnswerCallbackQuery]
+        assert calls[0].text == "Эта кнопка устарела. Воспользуйтесь последним сообщением."

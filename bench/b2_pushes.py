@@ -1,0 +1,195 @@
+"""B2 pushes: N due notifications to N owners under Telegram's limits scaled tenfold.
+
+The outbox rows are written straight into a migrated database; the bot's own DeliveryWorker
+(bot/services/delivery.py, its RateLimiter scaled by the same factor as the emulator) sends
+them from its own process. The emulator enforces 30/s in total and 1/s per chat, times the
+scale, and answers 429 to anything over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.common import Process, table, write_section
+from bench.profiling import record, summary
+from bot.migrate import upgrade_to_head
+from bot.sandbox.emulator import BotAPIEmulator
+from bot.services.outbox import make_payload
+from bot.services.ratelimit import Limits
+from models import OutboxMessage, OutboxState, User, utcnow
+from models.db import make_engine, make_sessionmaker
+
+
+async def prepare(url: str, owners: list[int], messages: int) -> None:
+    """``messages`` notifications per owner, all due now, in one transaction."""
+    engine = make_engine(url)
+    await upgrade_to_head(engine)
+    db = make_sessionmaker(engine)
+    now = utcnow()
+    async with db.begin() as session:
+        session.add_all(User(id=owner, language="ru") for owner in owners)
+        await session.flush()
+        session.add_all(
+            OutboxMessage(
+                chat_id=owner,
+                kind="status",
+                payload=make_payload(f"Обращение 2026-{owner % 1_000_000:06d}: статус #{n}"),
+                due_at=now,
+                state=OutboxState.PENDING.value,
+                created_at=now,
+            )
+            for n in range(messages)
+            for owner in owners
+        )
+    await engine.dispose()
+
+
+class Deliveries:
+    """Every message the bot delivered, stamped, counted per chat and text."""
+
+    def __init__(self, emu: BotAPIEmulator) -> None:
+        self.texts: Counter[tuple[int, str]] = Counter()
+        self.first = 0.0
+        self.last = 0.0
+        emu.listeners.append(self._on_event)
+
+    def _on_event(self, event: dict[str, object]) -> None:
+        message = event.get("message")
+        if event.get("type") != "new" or not isinstance(message, dict):
+            return
+        if not message["from_bot"]:
+            return
+        now = time.perf_counter()
+        self.first = self.first or now
+        self.last = now
+        self.texts[(int(message["chat_id"]), str(message["text"]))] += 1
+
+
+async def run(
+    owners: int,
+    per_owner: int,
+    scale: float,
+    workdir: Path,
+    faults: dict[str, float] | None = None,
+    seed: int = 5,
+    profile: Path | None = None,
+) -> dict[str, float]:
+    emu = BotAPIEmulator(seed=seed)
+    await emu.start()
+    try:
+        users = [emu.add_user(f"Owner {n}", language_code="ru") for n in range(owners)]
+        url = f"sqlite+aiosqlite:///{workdir / 'push.db'}"
+        await prepare(url, users, per_owner)
+        deliveries = Deliveries(emu)
+        worker = Process(
+            emu,
+            workdir,
+            "bench.push_worker",
+            {"DATABASE_URL": url, "PUSH_SCALE": str(scale), "PUSH_BACKOFF": "0.2"},
+        )
+        # getMe is the worker's first call: it is ready, the limits start counting now.
+        emu.set_rate_limits(scale=scale, enforce=True)
+        for kind, probability in (faults or {}).items():
+            delay = 0.5 if kind == "timeout" else 0.0
+            emu.inject_fault(kind, count=None, probability=probability, delay=delay)
+        seen = len(emu.calls)
+        await worker.start_when(lambda: any(c["method"] == "getMe" for c in emu.calls[seen:]))
+        assert worker.process is not None
+        spy = await record(worker.pid, 20, profile) if profile else None
+        await asyncio.wait_for(worker.process.wait(), timeout=max(120, owners * per_owner))
+        if spy is not None:
+            await spy.wait()
+        report = json.loads(worker.log().strip().splitlines()[-1])
+        expected = {
+            (user, f"Обращение 2026-{user % 1_000_000:06d}: статус #{n}")
+            for user in users
+            for n in range(per_owner)
+        }
+        delivered = deliveries.texts
+        return {
+            "messages": len(expected),
+            "seconds": report["seconds"],
+            "cpu": report["cpu"],
+            "span": deliveries.last - deliveries.first,
+            "lost": sum(1 for key in expected if delivered[key] == 0),
+            "duplicates": sum(count - 1 for key, count in delivered.items() if count > 1),
+            "unexpected": sum(1 for key in delivered if key not in expected),
+            "429": sum(1 for v in emu.rate_limit_violations if v["enforced"]),
+            "faults": sum(1 for c in emu.calls if c.get("fault")),
+        }
+    finally:
+        await emu.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-b2-"))
+    profile = workdir / "b2-worker.collapsed" if args.profile else None
+    result = await run(args.owners, 1, args.scale, workdir, profile=profile)
+    allowed = Limits().scaled(args.scale).total_per_s
+    minimum = result["messages"] / allowed
+    share = minimum / result["seconds"]
+    rows = [
+        [
+            f"{result['messages']:.0f}",
+            f"{allowed:.0f}/s total, {args.scale:.0f}/s per chat",
+            f"{result['seconds']:.1f}",
+            f"{minimum:.1f}",
+            f"{result['seconds'] / minimum:.2f}",
+            f"{share:.2f}",
+            f"{result['429']:.0f}",
+            f"{result['lost']:.0f}",
+            f"{result['duplicates']:.0f}",
+        ]
+    ]
+    headers = [
+        "messages",
+        "allowed rate",
+        "total s",
+        "minimum s",
+        "total / minimum",
+        "share of allowed rate",
+        "429 caused",
+        "lost",
+        "sent twice",
+    ]
+    met = share >= 0.95 and result["429"] == 0 and result["lost"] == 0
+    met = met and result["duplicates"] == 0
+    body = "\n\n".join(
+        [
+            f"{args.owners} owners, one due notification each, delivered by the bot's "
+            "DeliveryWorker in its own process (limiter scaled by the same factor as the "
+            "emulator's limits). Total = worker start to empty outbox; first to last "
+            f"delivery took {result['span']:.1f} s; the worker process used "
+            f"{result['cpu']:.1f} s of CPU meanwhile "
+            f"({1000 * result['cpu'] / result['messages']:.1f} ms per message).",
+            table(headers, rows),
+            "Target (>= 0.95 of the allowed rate, zero 429, zero lost, zero duplicates): "
+            + ("met." if met else "MISSED."),
+        ]
+    )
+    if profile is not None:
+        body += "\n\nProfile of the worker process (py-spy):\n\n" + summary(profile)
+    write_section("b2_pushes", "B2 pushes", body, enabled=not args.no_write)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.b2_pushes", description=__doc__)
+    parser.add_argument("--owners", type=int, default=3000)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="600 owners")
+    parser.add_argument("--profile", action="store_true", help="py-spy the worker")
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.owners = min(args.owners, 600)
+    return args
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))

@@ -1,0 +1,210 @@
+"""Shared pieces of the benchmarks: machine description, results file, process probes."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import platform
+import re
+import signal
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox.emulator import BotAPIEmulator
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "benchmarks.md"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+HEADER = """# Benchmarks
+
+Scripts in `bench/` measure the bot against the project's local Bot API emulator on
+127.0.0.1 (no network). Each prints a table and replaces its own section below (between its
+`<!-- name:start/end -->` markers); `--no-write` only prints.
+
+| command (`.venv/bin/python -m ...`) | what | default run |
+|---|---|---|
+| `bench.b1_intake` | 200 owners file appeals; then the echo-bot floor | ~4 min |
+| `bench.b2_pushes` | 3,000 notifications, Telegram limits x10 | ~1.5 min |
+| `bench.b3_growth` | owner/staff queries at 10k and 1M appeals | ~3 min |
+| `bench.b4_memory` | RSS with 10,000 dialogues (5,000 touched; `--touch 10000` ~4.5 min) | ~3 min |
+| `bench.crash_restarts` | 20 SIGKILL restarts under a 100-owner intake load | ~5 min |
+
+Each takes `--quick` (a smaller run, a minute or less) and `--help`. B1 and B2 take
+`--profile`: py-spy (`.venv/bin/pip install py-spy`) samples the bot (or worker) process and
+the section gets the hottest areas and frames. Extra helpers: `bench.echo_bot` (the floor),
+`bench.push_worker` (the DeliveryWorker alone), both started by the scripts.
+
+The reliability tests are in pytest: `.venv/bin/pytest -q tests/reliability` (~3 min;
+`RELIABILITY_RESTARTS` (default 4), `RELIABILITY_OWNERS` (100), `RELIABILITY_SEED`).
+
+Numbers depend on the machine; each section names the one it was measured on, and they were
+taken while other work ran on the same 2 cores, so read them to +-20 %.
+"""
+
+
+def machine() -> str:
+    model = ""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+        model = found.group(1).strip() if found else ""
+    except OSError:
+        pass
+    memory = ""
+    try:
+        found = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
+        memory = f", {int(found.group(1)) / 1024 / 1024:.0f} GB RAM" if found else ""
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores{f' ({model})' if model else ''}{memory}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_section(key: str, title: str, body: str, *, enabled: bool = True) -> None:
+    """Replace (or append) this benchmark's section of docs/benchmarks.md."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python -m " + " ".join(["bench." + key, *sys.argv[1:]])
+    section = (
+        f"<!-- {key}:start -->\n## {title}\n\n"
+        f"Measured {stamp} with `{command}` on {machine()}.\n\n{body.strip()}\n"
+        f"<!-- {key}:end -->"
+    )
+    print(f"\n## {title}\n\n{body.strip()}\n")
+    if not enabled:
+        return
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    pattern = re.compile(rf"<!-- {re.escape(key)}:start -->.*?<!-- {re.escape(key)}:end -->", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the ")" field 3 is state: utime and stime are fields 14 and 15 of the whole line.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (peak resident) in KiB."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0])
+    return values
+
+
+def mb(kib: float) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+class Process:
+    """A child Python process polling the emulator (the bot, or the echo bot)."""
+
+    def __init__(
+        self,
+        emu: BotAPIEmulator,
+        workdir: Path,
+        module: str,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.emu = emu
+        self.module = module
+        self.workdir = workdir
+        self.log_path = workdir / f"{module.replace('.', '_')}.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "OPERATOR_"))},
+            "BOT_TOKEN": emu.token,
+            "BOT_API_URL": emu.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+            "LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
+        }
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start and wait until the process polls for updates."""
+        seen = len(self.emu.calls)
+        calls = self.emu.calls
+        await self.start_when(
+            lambda: any(call["method"] == "getUpdates" for call in calls[seen:]), timeout
+        )
+
+    async def start_when(self, ready: Callable[[], bool], timeout: float = 60.0) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                self.module,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not ready():
+            if self.process.returncode is not None:
+                raise RuntimeError(f"{self.module} exited at start:\n{self.log()[-3000:]}")
+            if loop.time() > deadline:
+                raise TimeoutError(f"{self.module} did not start polling:\n{self.log()[-3000:]}")
+            await asyncio.sleep(0.05)
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 60)
+        return self.process.returncode or 0
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def operator_group(emu: BotAPIEmulator) -> int:
+    staff = emu.add_user("Дина", "Оспанова", username="dina_staff", language_code="ru")
+    return emu.add_group("Адалдық алаңы — операторы", forum=True, members=[staff], admins=[staff])

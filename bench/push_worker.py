@@ -1,0 +1,65 @@
+"""The bot's outbox DeliveryWorker alone in its own process, until the outbox is empty.
+
+`python -m bench.push_worker` with BOT_TOKEN, BOT_API_URL, DATABASE_URL and PUSH_SCALE (the
+same factor as the emulator's limits). Prints one JSON line: start-to-empty seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import func, select
+
+from bot.services.delivery import DeliveryWorker
+from bot.services.ratelimit import Limits, RateLimiter
+from models import OutboxMessage, OutboxState
+from models.db import make_engine, make_sessionmaker
+
+
+async def main() -> None:
+    scale = float(os.environ.get("PUSH_SCALE", "1"))
+    engine = make_engine(os.environ["DATABASE_URL"])
+    db = make_sessionmaker(engine)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["BOT_API_URL"]))
+    bot = Bot(
+        os.environ["BOT_TOKEN"], session=session, default=DefaultBotProperties(parse_mode="HTML")
+    )
+    await bot.get_me()  # the parent waits for the first call before it starts the clock
+    worker = DeliveryWorker(
+        bot,
+        db,
+        limiter=RateLimiter(Limits().scaled(scale)),
+        base_backoff=float(os.environ.get("PUSH_BACKOFF", "1.0")),
+        max_backoff=float(os.environ.get("PUSH_MAX_BACKOFF", "30")),
+        poll_interval=0.05,
+    )
+    started = time.perf_counter()
+    cpu = time.process_time()
+    worker.start()
+    while True:
+        async with db() as s:
+            left = await s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state == OutboxState.PENDING.value)
+            )
+        if not left:
+            break
+        await asyncio.sleep(0.05)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    await worker.stop()
+    await bot.session.close()
+    await engine.dispose()
+    print(json.dumps({"seconds": seconds, "cpu": cpu}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

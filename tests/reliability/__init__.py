@@ -1,0 +1,1 @@
+"""Reliability: crashes under load, Bot API faults during pushes, hostile input."""
