@@ -25,8 +25,6 @@ OPEN_STATUSES = frozenset(
         AppealStatus.HEARING_SCHEDULED,
     }
 )
-# Statuses in which the appeal still awaits the office's answer (deadline counts).
-PENDING_STATUSES = OPEN_STATUSES
 
 
 class ApplicantKind(StrEnum):

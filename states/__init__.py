@@ -1,7 +1,7 @@
 """FSM states of the dialogues."""
 
-from states.appeal import AddInfo, NewAppeal, Withdraw
+from states.appeal import AddInfo, NewAppeal
 from states.onboarding import Onboarding
 from states.staff import StaffInput
 
-__all__ = ["AddInfo", "NewAppeal", "Onboarding", "StaffInput", "Withdraw"]
+__all__ = ["AddInfo", "NewAppeal", "Onboarding", "StaffInput"]

@@ -22,7 +22,3 @@ class NewAppeal(StatesGroup):
 
 class AddInfo(StatesGroup):
     collecting = State()
-
-
-class Withdraw(StatesGroup):
-    confirming = State()
