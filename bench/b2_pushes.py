@@ -1,7 +1,7 @@
 """B2 pushes: N due notifications to N owners under Telegram's limits scaled tenfold.
 
-The outbox rows are written straight into a migrated database; the bot's own DeliveryWorker
-(bot/services/delivery.py, its RateLimiter scaled by the same factor as the emulator) sends
+The outbox rows are written straight into a migrated database; the bot's own Sender
+(bot/telegram/sender.py, its RateLimiter scaled by the same factor as the emulator) sends
 them from its own process. The emulator enforces 30/s in total and 1/s per chat, times the
 scale, and answers 429 to anything over.
 """
@@ -20,8 +20,8 @@ from bench.common import Process, table, write_section
 from bench.profiling import record, summary
 from bot.migrate import upgrade_to_head
 from bot.sandbox.emulator import BotAPIEmulator
-from bot.services.outbox import make_payload
-from bot.services.ratelimit import Limits
+from bot.telegram.outbox import message_params
+from bot.telegram.ratelimit import Limits
 from models import OutboxMessage, OutboxState, User, utcnow
 from models.db import make_engine, make_sessionmaker
 
@@ -39,7 +39,8 @@ async def prepare(url: str, owners: list[int], messages: int) -> None:
             OutboxMessage(
                 chat_id=owner,
                 kind="status",
-                payload=make_payload(f"Обращение 2026-{owner % 1_000_000:06d}: статус #{n}"),
+                method="sendMessage",
+                payload=message_params(f"Обращение 2026-{owner % 1_000_000:06d}: статус #{n}")[1],
                 due_at=now,
                 state=OutboxState.PENDING.value,
                 created_at=now,

@@ -29,13 +29,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import table, write_section
+from bot.domain.appeals import card_data, owner_appeal, owner_page
+from bot.domain.calendar import WorkCalendar
+from bot.domain.casework import open_appeals
+from bot.domain.lifecycle import OPEN_STATUSES
 from bot.i18n import I18n
 from bot.migrate import upgrade_to_head
-from bot.services.appeals import card_data, owner_appeal, owner_page
-from bot.services.calendar import WorkCalendar
-from bot.services.casework import open_appeals
-from bot.services.digest import build_digest
-from models import OPEN_STATUSES, Appeal
+from bot.views.digest import build_digest
+from models import Appeal
 from models.db import make_engine, make_sessionmaker
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)

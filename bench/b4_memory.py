@@ -15,37 +15,39 @@ import json
 import sqlite3
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bench.common import Process, memory_kb, operator_group, table, write_section
-from bench.owners import Inbox, contains, frag
+from bench.owners import ANSWERS, PATH, Inbox, contains, frag
+from bot.domain import form
 from bot.migrate import upgrade_to_head
 from models.db import make_engine
 
-DATA = {
-    "history": [
-        "consent",
-        "full_name",
-        "applicant_kind",
-        "iin_bin",
-        "phone",
-        "appeal_type",
-        "category",
-        "locality",
-        "body",
-    ],
-    "full_name": "Жұмабаева Асель Маратқызы",
-    "applicant_kind": "ie",
-    "iin_bin": "900101300017",
-    "phone": "+77011112233",
-    "appeal_type": "complaint",
-    "category": "inspections",
-    "locality": "ust_kamenogorsk",
-    "body": "ДГД по ВКО, инспектор Сериков",
-}
+
+def _half_way() -> dict[str, Any]:
+    """The dialogue data of an owner at the description step: the steps before it answered
+    (bench.owners' answers, stored as the form stores them)."""
+    history = PATH[: PATH.index("description")]
+    data: dict[str, Any] = {"history": history}
+    facts = form.Facts(answers=ANSWERS, today=date.today())
+    for name in history:
+        step = form.step(name)
+        raw = ANSWERS.get(name) or step.example
+        if step.options:
+            data.update(step.answers_for(raw))
+        elif step.check is not None and step.field:
+            value = step.check(raw, facts)
+            assert isinstance(value, str), (name, value)
+            data[step.field] = value
+    return data
 
 
-def fill(path: Path, owners: list[int]) -> None:
+DATA = _half_way()
+
+
+def fill(path: Path, owners: list[int], bot_id: int) -> None:
     now = "2026-03-02 06:00:00.000000"
     connection = sqlite3.connect(path)
     with connection:
@@ -61,7 +63,12 @@ def fill(path: Path, owners: list[int]) -> None:
         connection.executemany(
             "INSERT INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, ?)",
             [
-                (f"fsm:{owner}:{owner}:default", "NewAppeal:description", json.dumps(DATA), now)
+                (
+                    f"fsm:{bot_id}:{owner}:{owner}:default",
+                    "NewAppeal:description",
+                    json.dumps(DATA),
+                    now,
+                )
                 for owner in owners
             ],
         )
@@ -109,7 +116,7 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.sleep(2)
         idle = memory_kb(bot.pid)["VmRSS"]
         await bot.stop()
-        fill(db_path, owners)
+        fill(db_path, owners, int(emu.token.split(":", 1)[0]))
         await bot.start()
         await asyncio.sleep(2)
         loaded = memory_kb(bot.pid)["VmRSS"]

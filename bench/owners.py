@@ -8,6 +8,7 @@ emulator's event feed instead and stamps every bot message the moment the emulat
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import re
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain import form
 from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
 
@@ -46,42 +48,50 @@ class Step:
     expect: str  # catalog key of the answer that shows the action worked ("" = any message)
 
 
-# The whole dialogue, as in tests/support/owner.py: 17 updates from /start to the receipt.
-DIALOGUE = [
-    Step("", "text", "/start", "language.choose"),
-    Step("", "button", "lang:{lang}", "start.welcome"),
-    Step("", "text", "/new", "form.consent.question"),
-    Step("consent", "button", "f:consent:agree", "form.full_name.question"),
-    Step("full_name", "text", "Жұмабаева Асель Маратқызы", "form.applicant_kind.question"),
-    Step("applicant_kind", "button", "f:applicant_kind:ie", "form.iin_bin.question_ie"),
-    Step("iin_bin", "text", VALID_IIN, "form.phone.question"),
-    Step("phone", "text", "+7 701 111 22 33", "form.appeal_type.question"),
-    Step("appeal_type", "button", "f:appeal_type:complaint", "form.category.question"),
-    Step("category", "button", "f:category:inspections", "form.locality.question"),
-    Step("locality", "button", "f:locality:ust_kamenogorsk", "form.body.question"),
-    Step("body", "text", "ДГД по ВКО, инспектор Сериков", "form.description.question"),
-    Step("description", "text", DESCRIPTION, "form.attachments.question"),
-    Step("attachments", "photo", "", "form.attachments.received"),
-    Step("attachments", "button", "f:attachments:done", "form.confidentiality.question"),
-    Step("confidentiality", "button", "f:confidentiality:keep", "form.summary.title"),
-    Step("summary", "button", "f:summary:submit", "form.receipt.text"),
-]
-# The question each FSM step asks (what a probe gets back), mapped to where to go on.
-QUESTIONS = {
-    "consent": "form.consent.question",
-    "full_name": "form.full_name.question",
-    "applicant_kind": "form.applicant_kind.question",
-    "iin_bin": "form.iin_bin.question_ie",
-    "phone": "form.phone.question",
-    "appeal_type": "form.appeal_type.question",
-    "category": "form.category.question",
-    "locality": "form.locality.question",
-    "body": "form.body.question",
-    "description": "form.description.question",
-    "attachments": "form.attachments.question",
-    "confidentiality": "form.confidentiality.question",
-    "summary": "form.summary.title",
+# The bench owner's answers, by step name; a step not here gets its first option or the
+# form's example (bot/domain/form.py).
+ANSWERS = {
+    "consent": "agree",
+    "full_name": "Жұмабаева Асель Маратқызы",
+    "applicant_kind": "ie",
+    "iin_bin": VALID_IIN,
+    "phone": "+7 701 111 22 33",
+    "appeal_type": "complaint",
+    "category": "inspections",
+    "locality": "ust_kamenogorsk",
+    "body": "ДГД по ВКО, инспектор Сериков",
+    "description": DESCRIPTION,
+    "attachments": "done",
+    "confidentiality": "keep",
 }
+FACTS = form.Facts(answers=ANSWERS)
+PATH = form.path(FACTS)
+
+
+def _dialogue() -> list[Step]:
+    """The whole dialogue, in the form's order: /start to the receipt (17 updates today)."""
+    steps = [
+        Step("", "text", "/start", "language.choose"),
+        Step("", "button", "lang:{lang}", "start.welcome"),
+        Step("", "text", "/new", form.question_key(PATH[0], FACTS)),
+    ]
+    for name, following in itertools.pairwise(PATH):
+        step = form.step(name)
+        expect = form.question_key(following, FACTS)
+        if step.kind == "files":
+            steps.append(Step(name, "photo", "", "form.attachments.received"))
+        if step.options:
+            value = ANSWERS.get(name, step.options[0])
+            steps.append(Step(name, "button", f"f:{name}:{value}", expect))
+        else:
+            steps.append(Step(name, "text", ANSWERS.get(name) or step.example, expect))
+    steps.append(Step("summary", "button", "f:summary:submit", "form.receipt.text"))
+    return steps
+
+
+DIALOGUE = _dialogue()
+# The question each FSM step asks (what a probe gets back), mapped to where to go on.
+QUESTIONS = {name: form.question_key(name, FACTS) for name in PATH}
 
 
 @dataclass
@@ -273,8 +283,6 @@ class Owner:
     async def probe(self, index: int) -> int:
         """Send a sticker and return the dialogue index of the question that comes back."""
         self.result.probes += 1
-        if index < 3:
-            return 0  # before the dialogue: simply start again
         mark = self.inbox.mark(self.user_id)
         self.emu.send_sticker(self.user_id)
         needles = {name: frag(self.language, key) for name, key in QUESTIONS.items()}
@@ -287,7 +295,9 @@ class Owner:
         try:
             found = await self.inbox.wait(self.user_id, mark, known, self.timeout)
         except TimeoutError:
-            return index  # still down: try the same step again
+            # Still down, or not in the dialogue (a sticker outside it gets no answer):
+            # before the dialogue, simply start again; inside it, try the same step again.
+            return 0 if index < 3 else index
         text = found.entry["text"] or found.entry["caption"] or ""
         if receipt in text:  # the receipt arrived late, after all
             self.result.receipt = receipt_number(found.entry)

@@ -88,7 +88,7 @@ GROUPS = [
     ("aiohttp/", "aiohttp"),
     ("json", "json"),
     ("/handlers/", "our handlers"),
-    ("/bot/services/", "our services"),
+    ("/bot/domain/", "our services"),
     ("/bot/middlewares/", "our middlewares"),
     ("/bot/storage.py", "our FSM storage"),
     ("asyncio/", "asyncio event loop"),

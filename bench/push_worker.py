@@ -1,4 +1,4 @@
-"""The bot's outbox DeliveryWorker alone in its own process, until the outbox is empty.
+"""The bot's outbox Sender alone in its own process, until the outbox is empty.
 
 `python -m bench.push_worker` with BOT_TOKEN, BOT_API_URL, DATABASE_URL and PUSH_SCALE (the
 same factor as the emulator's limits). Prints one JSON line: start-to-empty seconds.
@@ -17,8 +17,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
-from bot.services.delivery import DeliveryWorker
-from bot.services.ratelimit import Limits, RateLimiter
+from bot.telegram.bell import OutboxBell
+from bot.telegram.ratelimit import Limits, RateLimiter
+from bot.telegram.sender import Sender
 from models import OutboxMessage, OutboxState
 from models.db import make_engine, make_sessionmaker
 
@@ -32,9 +33,16 @@ async def main() -> None:
         os.environ["BOT_TOKEN"], session=session, default=DefaultBotProperties(parse_mode="HTML")
     )
     await bot.get_me()  # the parent waits for the first call before it starts the clock
-    worker = DeliveryWorker(
+
+    async def no_topics() -> bool:
+        return False
+
+    worker = Sender(
         bot,
         db,
+        bell=OutboxBell(),
+        forum=no_topics,
+        token="bench-push-worker",
         limiter=RateLimiter(Limits().scaled(scale)),
         base_backoff=float(os.environ.get("PUSH_BACKOFF", "1.0")),
         max_backoff=float(os.environ.get("PUSH_MAX_BACKOFF", "30")),
@@ -48,7 +56,7 @@ async def main() -> None:
             left = await s.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.state == OutboxState.PENDING.value)
+                .where(OutboxMessage.state.in_([OutboxState.PENDING.value, "claimed"]))
             )
         if not left:
             break

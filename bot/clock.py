@@ -1,28 +1,10 @@
-"""The bot's notion of "now": real UTC time, or (in the sandbox) real time plus an offset
-that the sandbox page writes to a file."""
+"""The bot's notion of "now": real UTC time. A different clock enters only as an argument
+(create_application(clock=...)): tests, and the sandbox's own entry point."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-MAX_OFFSET = timedelta(days=366)
+from datetime import UTC, datetime
 
 
 def real_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def file_offset_clock(path: Path) -> Callable[[], datetime]:
-    """Read the offset on every call: the sandbox replaces the file atomically at any time."""
-
-    def now() -> datetime:
-        try:
-            offset = timedelta(seconds=int(path.read_text().strip() or 0))
-        except (OSError, ValueError):
-            offset = timedelta(0)
-        offset = max(-MAX_OFFSET, min(MAX_OFFSET, offset))
-        return datetime.now(UTC) + offset
-
-    return now

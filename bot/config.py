@@ -11,8 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.timezones import load_zone
+
 CONFIG_FILE = "config.env"
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(Exception):
@@ -49,12 +52,20 @@ class Settings(BaseSettings):
     NEEDS_INFO_REMINDER_DAYS: Annotated[list[int], NoDecode] = [3, 10]
     DIGEST_TIME: str = "09:00"
     AUTO_CLOSE_DAYS: int = Field(default=10, ge=1, le=90)
+    # Years after an appeal ended before the applicant's personal data in it are anonymised.
+    PERSONAL_DATA_RETENTION_YEARS: int = Field(default=5, ge=1, le=75)
     SCHEDULER_INTERVAL_SECONDS: int = Field(default=30, ge=1, le=3600)
     DELIVERY_MAX_ATTEMPTS: int = Field(default=8, ge=1, le=50)
     RATE_TOTAL_PER_SECOND: float = Field(default=30.0, gt=0)
     RATE_PRIVATE_PER_SECOND: float = Field(default=1.0, gt=0)
     RATE_GROUP_PER_MINUTE: float = Field(default=20.0, gt=0)
-    SANDBOX_CLOCK_FILE: Path | None = None
+    WEBHOOK_URL: str | None = None
+    WEBHOOK_SECRET: SecretStr | None = None
+    WEB_HOST: str = "127.0.0.1"
+    WEB_PORT: int = Field(default=8080, ge=1, le=65535)
+    WEBHOOK_MAX_CONNECTIONS: int = Field(default=40, ge=1, le=100)
+    UPDATE_MAX_ATTEMPTS: int = Field(default=3, ge=1, le=20)
+    UPDATE_WORKERS: int = Field(default=8, ge=1, le=200)
     HOLIDAYS_EXTRA: Annotated[list[date], NoDecode] = []
     WORKDAYS_EXTRA: Annotated[list[date], NoDecode] = []
 
@@ -90,11 +101,31 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("WEBHOOK_URL")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or "/" not in value.split("://", 1)[1]:
+            raise ValueError(
+                "must be the full address Telegram calls, like https://bot.example.kz/tg"
+            )
+        return value
+
+    @field_validator("WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not SECRET_PATTERN.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+        return value
+
     @field_validator("TIMEZONE")
     @classmethod
     def _tz(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
+            load_zone(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("is not a known time zone such as Asia/Almaty") from exc
         return value
@@ -125,7 +156,25 @@ class Settings(BaseSettings):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.TIMEZONE)
+        return load_zone(self.TIMEZONE)
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.BOT_TOKEN.get_secret_value().split(":", 1)[0])
+
+    @property
+    def webhook_path(self) -> str:
+        assert self.WEBHOOK_URL is not None
+        path = "/" + self.WEBHOOK_URL.split("://", 1)[1].split("/", 1)[1]
+        return path.split("?", 1)[0]
+
+    def require_webhook(self) -> None:
+        """`python -m bot web` cannot start without these two."""
+        for name in ("WEBHOOK_URL", "WEBHOOK_SECRET"):
+            if getattr(self, name) is None:
+                raise ConfigError(
+                    f"{name} is not set: `python -m bot web` needs it (see config.example.env)"
+                )
 
     @property
     def sqlite_path(self) -> Path | None:

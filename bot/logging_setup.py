@@ -1,4 +1,4 @@
-"""Logging that never prints the bot token."""
+"""Logging that never prints the bot token, nor anyone's personal data."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_libraries(level)
+
+
+# The database drivers log every statement with its parameters, and SQLAlchemy the rows it
+# reads, at DEBUG and INFO: names, IINs, phones, messages. Whatever LOG_LEVEL says.
+DATA_LOGGERS = ("sqlalchemy", "aiosqlite", "asyncpg")
+
+
+def quiet_libraries(level: str) -> None:
+    for name in DATA_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     # aiogram logs every update at INFO; keep our own start line the one line at start.
     if level != "DEBUG":
         logging.getLogger("aiogram").setLevel(logging.WARNING)

@@ -18,12 +18,45 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, bot_id: int | None) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["bot_id"] = bot_id  # for stored keys that carry it (0005)
     command.upgrade(config, "head")
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
+async def upgrade_to_head(engine: AsyncEngine, *, bot_id: int | None = None) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, bot_id)
+
+
+class SchemaOutdated(Exception):
+    """The database is not at the schema this version of the bot needs."""
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaOutdated, with one line saying what to do, unless the schema is current."""
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"the database schema is at {current or 'nothing (empty database)'}, this version "
+            f"needs {head}: run `python -m bot migrate` first"
+        )

@@ -4,7 +4,10 @@ bot was down is handled at the first run after start. Every push goes through th
 a dedupe key, which makes running a check twice harmless.
 
 Hearing reminders need no job: they are outbox rows queued with a future due time when the
-hearing is set (bot/services/hearings.py); the delivery worker sends them when due.
+hearing is set (bot/domain/hearings.py); the sender sends them when due.
+
+Only the leader ticks (bot/telegram/cluster.py), and each check also takes a transaction-level
+advisory lock on PostgreSQL, so a check runs once in the cluster even while leadership moves.
 """
 
 from __future__ import annotations
@@ -12,34 +15,43 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.domain import privacy, workflow
+from bot.domain.calendar import WorkCalendar
+from bot.domain.lifecycle import OPEN_STATUSES
+from bot.domain.notify import notify_owner, reply_buttons
 from bot.i18n import I18n, Translator
-from bot.services import workflow
-from bot.services.bell import OutboxBell
-from bot.services.calendar import WorkCalendar
-from bot.services.digest import build_digest
-from bot.services.notify import notify_owner, reply_button
-from bot.services.outbox import enqueue
+from bot.telegram.bell import OutboxBell
+from bot.telegram.outbox import TOPIC, enqueue
+from bot.telegram.topics import TopicService
+from bot.views.digest import build_digest
 from models import (
-    OPEN_STATUSES,
     ActorKind,
     Appeal,
     AppealEvent,
     AppealStatus,
+    InboxState,
+    InboxUpdate,
     OutboxMessage,
 )
+from models.db import dialect_of
 
 log = logging.getLogger(__name__)
 S = AppealStatus
 DEADLINE_SHARE = 0.8
+# Handled updates are kept this long: long enough to recognise one Telegram sends again (it
+# keeps them at most a day), short enough that what people typed does not linger. Failed
+# ones stay until staff deal with them.
+KEEP_UPDATES = timedelta(days=3)
+TICK_LOCKS = 0x0ADA2  # advisory lock namespace of the scheduled checks
 
 
 class Jobs:
@@ -51,7 +63,9 @@ class Jobs:
         calendar: WorkCalendar,
         clock: Callable[[], datetime],
         bell: OutboxBell,
-        refresh_card: Callable[[AsyncSession, Appeal], Awaitable[None]],
+        topics: TopicService,
+        *,
+        is_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -60,7 +74,8 @@ class Jobs:
         self.calendar = calendar
         self.clock = clock
         self.bell = bell
-        self.refresh_card = refresh_card
+        self.topics = topics
+        self.is_leader = is_leader
         self._busy = asyncio.Lock()
 
     async def wait_idle(self) -> None:
@@ -69,19 +84,42 @@ class Jobs:
             return
 
     async def tick(self) -> None:
+        if not self.is_leader():
+            return
         async with self._busy:
             await self._run_checks()
 
     async def _run_checks(self) -> None:
         """Every check, each in its own transaction so one failing does not stop the rest."""
-        for check in (self.deadlines, self.needs_info, self.auto_close, self.digest):
+        for number, check in enumerate(
+            (
+                self.deadlines,
+                self.needs_info,
+                self.auto_close,
+                self.digest,
+                self.forget_updates,
+                self.personal_data,
+            )
+        ):
             try:
                 async with self.sessionmaker() as session:
+                    if not await self._only_one(session, number):
+                        continue
                     await check(session, self.clock())
-                    await session.commit()
-                    self.bell.after_commit(session)
+                    await self.bell.commit(session)
             except Exception:
                 log.exception("scheduled check %s failed", check.__name__)
+
+    async def _only_one(self, session: AsyncSession, number: int) -> bool:
+        """PostgreSQL: False when another instance runs this check right now."""
+        if dialect_of(session) != "postgresql":
+            return True
+        return bool(
+            await session.scalar(select(func.pg_try_advisory_xact_lock(TICK_LOCKS, number)))
+        )
+
+    async def refresh_card(self, session: AsyncSession, appeal: Appeal) -> None:
+        await self.topics.refresh(session, appeal)
 
     async def _staff_note(
         self, session: AsyncSession, appeal: Appeal, text: str, key: str, now: datetime
@@ -89,7 +127,7 @@ class Jobs:
         row = await enqueue(
             session,
             chat_id=self.settings.OPERATOR_CHAT_ID,
-            thread_id=appeal.topic_id,
+            place=TOPIC,
             appeal_id=appeal.id,
             kind="staff_alert",
             text=text,
@@ -139,9 +177,10 @@ class Jobs:
             if asked is None:
                 continue
             waited = now - asked.created_at
-            for day in days:
-                if waited < timedelta(days=day):
-                    continue
+            reached = [day for day in days if waited >= timedelta(days=day)]
+            if reached:
+                # Only the latest reminder reached: after a downtime, one, not one per day
+                # missed; and none once the owner has answered (while_status).
                 await notify_owner(
                     session,
                     self.i18n,
@@ -149,9 +188,10 @@ class Jobs:
                     "remind.needs_info",
                     now=now,
                     kind="reminder",
-                    dedupe_key=f"needs-info:{asked.id}:{day}",
+                    dedupe_key=f"needs-info:{asked.id}:{reached[-1]}",
+                    while_status=S.NEEDS_INFO.value,
                     question=asked.note or "",
-                    reply_markup=partial(reply_button, appeal_id=appeal.id),
+                    buttons=partial(reply_buttons, appeal_id=appeal.id),
                 )
             if waited >= timedelta(days=days[-1]):
                 text = self.staff_t("jobs.needs_info_lapsed", number=appeal.number, days=days[-1])
@@ -188,11 +228,28 @@ class Jobs:
             await self._staff_note(session, appeal, text, f"auto-closed:{appeal.id}", now)
             await self.refresh_card(session, appeal)
 
+    async def forget_updates(self, session: AsyncSession, now: datetime) -> None:
+        await session.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.state == InboxState.DONE.value,
+                InboxUpdate.received_at < now - KEEP_UPDATES,
+            )
+        )
+
+    async def personal_data(self, session: AsyncSession, now: datetime) -> None:
+        """Appeals ended PERSONAL_DATA_RETENTION_YEARS ago lose the applicant's personal data
+        (once; a few a minute, as each edits its card); a delivered export is not kept."""
+        await privacy.forget_sent_exports(session)
+        years = self.settings.PERSONAL_DATA_RETENTION_YEARS
+        for appeal in await privacy.anonymise_expired(session, now, years):
+            await self.refresh_card(session, appeal)
+
     async def digest(self, session: AsyncSession, now: datetime) -> None:
-        """Once a day at DIGEST_TIME (local), a summary for staff."""
+        """Once a working day at DIGEST_TIME (local), a summary for staff; Monday's covers the
+        weekend (everything since the previous digest)."""
         local = self.calendar.local(now)
         hour, minute = (int(part) for part in self.settings.DIGEST_TIME.split(":"))
-        if local.time() < time(hour, minute):
+        if local.time() < time(hour, minute) or not self.calendar.is_working_day(local.date()):
             return
         key = f"digest:{local.date().isoformat()}"
         if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):

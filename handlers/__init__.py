@@ -5,27 +5,38 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.i18n import I18n
-from bot.services.staff import StaffDirectory
+from bot.middlewares.reachable import ComingBack
+from bot.telegram.staff import StaffDirectory
 from handlers import (
     appeal_steps,
-    errors,
     fallback,
     my_appeals,
     not_staff,
     operator,
     operator_actions,
+    operator_closed,
     operator_failed,
+    owner_back,
     owner_relay,
+    privacy,
     start,
 )
 
 
 def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -> Router:
     root = Router(name="root")
+    # Someone marked as having blocked the bot who writes or presses again is back.
+    root.message.outer_middleware(ComingBack())
+    root.callback_query.outer_middleware(ComingBack())
     root.include_routers(
-        errors.make_router(),
         operator_failed.make_router(operator_chat_id, directory),
-        operator.make_router(operator_chat_id, directory),
+        # Before the operator router: a message in a closed appeal's topic is asked about.
+        operator_closed.make_router(operator_chat_id, directory),
+        # A text a card button asked for is taken in the operator router's turn, and
+        # applied by the card's own module.
+        operator.make_router(
+            operator_chat_id, directory, apply_input=operator_actions.apply_staff_input
+        ),
         operator_actions.make_router(operator_chat_id, directory),
         not_staff.make_router(operator_chat_id),
         # The form first: inside it, /start, /help and /language get the form's hint and
@@ -33,7 +44,9 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         appeal_steps.make_router(i18n),
         start.make_router(i18n),
         my_appeals.make_router(i18n),
+        privacy.make_router(),
         owner_relay.make_router(),
+        owner_back.make_router(),
         fallback.make_router(),  # last: only what nothing above took
     )
     return root

@@ -8,48 +8,21 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.domain import catalog, form
 from bot.i18n import Translator
 from bot.keyboards.form import choices
-from bot.services import catalog
+from bot.telegram.attachments import describe_file
 from handlers import appeal_flow as flow
 from models import User
 
 
+def _files_step() -> form.Step:
+    return next(step for step in form.STEPS if step.kind == "files")
+
+
 def _keyboard(t: Translator, files: list[dict[str, Any]]) -> InlineKeyboardMarkup:
-    options = [("done", t("form.attachments.done")), ("skip", t("form.attachments.skip"))]
-    return choices(t, "attachments", options, columns=2)
-
-
-def describe_file(message: Message, t: Translator) -> tuple[dict[str, Any] | None, str, str | None]:
-    """(stored file, display name, refusal key) of an incoming photo or document."""
-    if message.photo:
-        photo = message.photo[-1]
-        item = {
-            "file_id": photo.file_id,
-            "file_unique_id": photo.file_unique_id,
-            "kind": "photo",
-            "file_name": None,
-            "mime_type": "image/jpeg",
-            "size": photo.file_size,
-        }
-        return item, t("form.attachments.photo_name"), None
-    document = message.document
-    assert document is not None
-    name = document.file_name or "file"
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in catalog.ALLOWED_EXTENSIONS:
-        return None, name, "form.attachments.bad_type"
-    if (document.file_size or 0) > catalog.MAX_FILE_MB * 1024 * 1024:
-        return None, name, "form.attachments.too_big"
-    item = {
-        "file_id": document.file_id,
-        "file_unique_id": document.file_unique_id,
-        "kind": "document",
-        "file_name": name[:300],
-        "mime_type": document.mime_type,
-        "size": document.file_size,
-    }
-    return item, name, None
+    step = _files_step()
+    return choices(t, step.name, flow.options(t, step), columns=step.columns)
 
 
 async def on_file(message: Message, state: FSMContext, t: Translator, user: User | None) -> None:
@@ -86,17 +59,18 @@ async def on_file(message: Message, state: FSMContext, t: Translator, user: User
 
 async def on_files_button(
     query: CallbackQuery,
+    *,
     message: Message,
     value: str,
     state: FSMContext,
     t: Translator,
     user: User | None,
 ) -> None:
-    if value not in ("done", "skip"):
+    if value not in _files_step().options:
         await query.answer(t("hint.stale"))
         await flow.ask(message, state, t, user)
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
     await state.update_data(ack_group=None, ack_message_id=None)
-    await flow.proceed(message, state, t, user, "attachments")
+    await flow.proceed(message, state, t, user, step=_files_step().name)

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from html import escape
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import appeals as service
+from bot.domain import form, workflow
+from bot.domain.calendar import WorkCalendar
+from bot.domain.catalog import DESCRIPTION_MAX, MAX_FILE_MB
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import MyAppealsCb
 from bot.keyboards.common import main_menu
 from bot.keyboards.my_appeals import add_keyboard, card_keyboard, list_keyboard, withdraw_keyboard
-from bot.services import appeals as service
-from bot.services import workflow
-from bot.services.calendar import WorkCalendar
-from bot.services.casework import CaseWork
-from bot.services.catalog import DESCRIPTION_MAX
-from bot.services.relay import Relay
-from bot.services.topics import TopicService
-from handlers.appeal_files import describe_file
-from handlers.appeal_flow import label
-from handlers.owner_relay import share_with_staff
+from bot.services import Services
+from bot.telegram.attachments import describe_file
+from bot.telegram.owner_messages import share_with_staff
+from bot.views.answers import shown
+from models import AppealStatus
 from states import AddInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 CARD_DESCRIPTION_CHARS = 1500
 
@@ -53,9 +54,6 @@ def list_text(t: Translator, page: service.Page, now: datetime) -> str:
 def card_text(t: Translator, card: service.CardData, calendar: WorkCalendar, now: datetime) -> str:
     appeal = card.appeal
     day = "%d.%m.%Y"
-    description = appeal.description
-    if len(description) > CARD_DESCRIPTION_CHARS:
-        description = description[:CARD_DESCRIPTION_CHARS] + "…"
     status = t(f"status.{appeal.status}")
     if workflow.is_overdue(appeal, now):
         status += " " + t("my.overdue")
@@ -65,18 +63,14 @@ def card_text(t: Translator, card: service.CardData, calendar: WorkCalendar, now
         t("my.card.registered", date=calendar.local(appeal.registered_at).strftime(day)),
         t("my.card.due", date=calendar.local(appeal.due_at).strftime(day)),
         "",
-        f"<b>{t('form.summary.appeal_type')}:</b> {t(f'appeal_type.{appeal.appeal_type}')}",
-        f"<b>{t('form.summary.category')}:</b> {t(f'category.{appeal.category}')}",
-        f"<b>{t('form.summary.locality')}:</b> {label(t, 'locality', appeal.locality)}",
-        f"<b>{t('form.summary.body')}:</b> {escape(appeal.body)}",
-        f"<b>{t('form.summary.description')}:</b> {escape(description)}",
-        f"<b>{t('form.summary.files')}:</b> "
-        + (
-            t("form.summary.files_count", count=card.attachments)
-            if card.attachments
-            else t("form.summary.files_none")
-        ),
     ]
+    for step in form.card_steps():
+        assert step.row is not None
+        value: object = card.attachments if step.row.show == "count" else None
+        if step.appeal is not None:
+            value = getattr(appeal, step.appeal)
+        shown_value = shown(t, step, value, limit=CARD_DESCRIPTION_CHARS)
+        lines.append(f"<b>{t(f'form.summary.{step.row.label}')}:</b> {shown_value}")
     if card.hearing is not None:
         starts = calendar.local(card.hearing.starts_at)
         lines += [
@@ -100,14 +94,14 @@ async def show_list(
     session: AsyncSession,
     state: FSMContext,
     t: Translator,
-    clock: Callable[[], datetime],
+    services: Services,
 ) -> None:
     assert message.from_user is not None
     if await state.get_state() == AddInfo.collecting.state:
         await state.clear()
     page = await service.owner_page(session, message.from_user.id, 0)
     markup = list_keyboard(t, page) if page.appeals else main_menu(t)
-    await message.answer(list_text(t, page, clock()), reply_markup=markup)
+    await message.answer(list_text(t, page, services.clock()), reply_markup=markup)
 
 
 async def on_button(
@@ -116,18 +110,14 @@ async def on_button(
     session: AsyncSession,
     state: FSMContext,
     t: Translator,
-    clock: Callable[[], datetime],
-    calendar: WorkCalendar,
-    bot: Bot,
-    topics: TopicService,
-    staff_t: Translator,
+    services: Services,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
         await query.answer(t("hint.stale"))
         return
     owner = query.from_user.id
-    now = clock()
+    now = services.clock()
     if callback_data.action == "page":
         page = await service.owner_page(session, owner, callback_data.page)
         await query.answer()
@@ -142,7 +132,7 @@ async def on_button(
         await query.answer()
         card = await service.card_data(session, appeal)
         await message.answer(
-            card_text(t, card, calendar, now),
+            card_text(t, card, services.calendar, now),
             reply_markup=card_keyboard(t, appeal, service.can_add(appeal)),
         )
     elif action == "add":
@@ -161,6 +151,11 @@ async def on_button(
         await message.edit_reply_markup(reply_markup=None)
         await message.answer(t("my.add.finished", number=appeal.number), reply_markup=main_menu(t))
     elif action == "withdraw":
+        if not workflow.allowed(appeal.status, AppealStatus.WITHDRAWN):
+            status = t(f"status.{appeal.status}")
+            text = t("my.withdraw.not_allowed", number=appeal.number, status=status)
+            await query.answer(text, show_alert=True)
+            return
         await query.answer()
         await message.answer(
             t("my.withdraw.confirm", number=appeal.number),
@@ -171,8 +166,8 @@ async def on_button(
         await message.edit_reply_markup(reply_markup=None)
         if await service.withdraw(session, appeal, owner, now):
             await message.answer(t("my.withdraw.done", number=appeal.number))
-            await topics.post(bot, session, appeal, staff_t("staff.owner_withdrew"))
-            await topics.refresh(bot, session, appeal)
+            await services.topics.post(session, appeal, services.staff_t("staff.owner_withdrew"))
+            await services.topics.refresh(session, appeal)
         else:
             status = t(f"status.{appeal.status}")
             await message.answer(t("my.withdraw.not_allowed", number=appeal.number, status=status))
@@ -189,12 +184,7 @@ async def on_add(
     session: AsyncSession,
     state: FSMContext,
     t: Translator,
-    clock: Callable[[], datetime],
-    bot: Bot,
-    relay: Relay,
-    topics: TopicService,
-    casework: CaseWork,
-    staff_t: Translator,
+    services: Services,
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
@@ -206,7 +196,7 @@ async def on_add(
         await message.answer(t("my.not_found"), reply_markup=main_menu(t))
         return
     keyboard = add_keyboard(t, appeal.id)
-    now = clock()
+    now = services.clock()
     if message.text is not None:
         if len(message.text) > DESCRIPTION_MAX:
             text = t("my.add.too_long", length=len(message.text), max=DESCRIPTION_MAX)
@@ -219,7 +209,11 @@ async def on_add(
         item, name, refusal = describe_file(message, t)
         if refusal is not None or item is None:
             await message.answer(
-                t(refusal or "form.attachments.bad_type", name=escape(name), size_mb=20),
+                t(
+                    refusal or "form.attachments.bad_type",
+                    name=escape(name),
+                    size_mb=MAX_FILE_MB,
+                ),
                 reply_markup=keyboard,
             )
             return
@@ -228,7 +222,12 @@ async def on_add(
         )
     await message.answer(t("my.add.added", number=appeal.number), reply_markup=keyboard)
     await share_with_staff(
-        message, appeal, "staff.owner_added", session, bot, relay, topics, casework, staff_t, now
+        message,
+        appeal,
+        header_key="staff.owner_added",
+        session=session,
+        services=services,
+        now=now,
     )
 
 
@@ -242,6 +241,7 @@ async def on_add_other(message: Message, t: Translator, state: FSMContext) -> No
 def make_router(i18n: I18n) -> Router:
     router = Router(name="my_appeals")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     router.message.register(show_list, Command("my"))
     router.message.register(show_list, F.text.in_(i18n.all_variants("menu.my")))
     router.callback_query.register(on_button, MyAppealsCb.filter())

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.users import ensure_user, set_language
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import LanguageCb
 from bot.keyboards.common import language_keyboard, main_menu
-from bot.services.users import ensure_user, set_language
+from bot.services import Services
 from states import Onboarding
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def start(message: Message, session: AsyncSession, state: FSMContext, t: Translator) -> None:
@@ -33,8 +38,9 @@ async def language_chosen(
     callback_data: LanguageCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
+    services: Services,
 ) -> None:
+    i18n = services.i18n
     if callback_data.code not in i18n.catalogs:
         await query.answer(i18n.get(None, "errors.stale_button"))
         return
@@ -52,8 +58,9 @@ async def language_chosen(
             await query.message.answer(t("help.text"), reply_markup=main_menu(t))
 
 
-async def language_hint(message: Message, t: Translator, i18n: I18n) -> None:
-    await message.answer(i18n.both("language.use_buttons"), reply_markup=language_keyboard(t))
+async def language_hint(message: Message, t: Translator, services: Services) -> None:
+    text = services.i18n.both("language.use_buttons")
+    await message.answer(text, reply_markup=language_keyboard(t))
 
 
 async def show_help(message: Message, t: Translator) -> None:
@@ -63,6 +70,7 @@ async def show_help(message: Message, t: Translator) -> None:
 def make_router(i18n: I18n) -> Router:
     router = Router(name="start")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
     router.message.register(ask_language, F.text.in_(i18n.all_variants("menu.language")))

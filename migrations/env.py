@@ -18,7 +18,11 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        # SQLite alters most things only by copying the table; PostgreSQL alters in place.
         render_as_batch=connection.dialect.name == "sqlite",
+        # `alembic check` / autogenerate compare what tests/test_schema.py compares.
+        compare_type=True,
+        compare_server_default=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,9 +1,8 @@
 """Database tables. Imports nothing else of the project's."""
 
-from models.appeal import Appeal, AppealEvent, Attachment, ReceiptCounter
+from models.appeal import Appeal, AppealEvent, Attachment, ReceiptCounter, search_text
 from models.base import Base, utcnow
 from models.enums import (
-    OPEN_STATUSES,
     ActorKind,
     AppealStatus,
     AppealType,
@@ -11,13 +10,14 @@ from models.enums import (
     Category,
     EventKind,
     HearingState,
+    InboxState,
     OutboxState,
 )
+from models.inbox import InboxUpdate
 from models.messaging import FsmRecord, Hearing, OutboxMessage, RelayedMessage
 from models.user import User
 
 __all__ = [
-    "OPEN_STATUSES",
     "ActorKind",
     "Appeal",
     "AppealEvent",
@@ -31,10 +31,13 @@ __all__ = [
     "FsmRecord",
     "Hearing",
     "HearingState",
+    "InboxState",
+    "InboxUpdate",
     "OutboxMessage",
     "OutboxState",
     "ReceiptCounter",
     "RelayedMessage",
     "User",
+    "search_text",
     "utcnow",
 ]

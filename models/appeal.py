@@ -43,8 +43,18 @@ class Appeal(Base):
     rated_at: Mapped[datetime | None]
     topic_id: Mapped[int | None] = mapped_column(Integer)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
+    # When the retention period ended and the applicant's personal data were anonymised.
+    anonymised_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Lower-cased (casefold) number, names, body and description: /find matches Cyrillic and
+    # Kazakh letters whatever their case, on SQLite and PostgreSQL alike.
+    search_text: Mapped[str] = mapped_column(Text, default="", nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every change of the row: a change made from a stale read (two staff pressing
+    # Take at once, a withdrawal racing a Take) fails with StaleDataError and is redone.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's mapping)
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="appeal", order_by="Attachment.position", lazy="raise"
@@ -89,6 +99,10 @@ class AppealEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     appeal: Mapped[Appeal] = relationship(back_populates="events", lazy="raise")
+
+
+def search_text(*parts: str | None) -> str:
+    return "\n".join(part.casefold() for part in parts if part)
 
 
 class ReceiptCounter(Base):

@@ -1,4 +1,17 @@
-"""Engine and session factory; SQLite gets WAL, a busy timeout and foreign keys."""
+"""Engine and session factory for the two supported databases.
+
+SQLite (the embedded default) runs one process. An engine has one connection, so its
+transactions go one after another (SQLite has one writer; a queue in the pool beats sessions
+sleeping in SQLite's busy handler). The driver's own transaction handling is off and each
+transaction says BEGIN itself, which SAVEPOINTs need (SQLAlchemy's pysqlite notes). The bot's
+engines say BEGIN IMMEDIATE (`immediate`): the bot has two, one for updates and one for the
+sender, and a transaction that reads and then writes must not find that the other wrote in
+between. Everyone else's (tools, tests) say a deferred BEGIN, so their reads never wait.
+PostgreSQL (asyncpg) takes any number of instances.
+
+SQL parameters are never put into logs or exception texts: they carry people's IIN, names
+and phones.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,11 +27,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A session waiting for SQLite's one connection waits behind other units of work, each a few
+# milliseconds; this only bounds a stuck one.
+SQLITE_POOL_TIMEOUT_S = 120
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not open transactions by itself: we say BEGIN (see below).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -26,15 +46,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1].split("?", 1)[0]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite_url(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def sqlite_path(url: str) -> Path | None:
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def make_engine(url: str, *, pool_size: int = 10, immediate: bool = False) -> AsyncEngine:
+    if is_sqlite_url(url):
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_POOL_TIMEOUT_S,
+            hide_parameters=True,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        begin = _sqlite_begin_immediate if immediate else _sqlite_begin
+        event.listen(engine.sync_engine, "begin", begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+    )
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite 3.24+ and PostgreSQL)."""
+    return postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
 
 
 WROTE = "wrote"

@@ -6,6 +6,9 @@ from enum import StrEnum
 
 
 class AppealStatus(StrEnum):
+    """What each one means (open or final, its icon, its card button ...) is the lifecycle
+    table, bot/domain/lifecycle.py STATUS."""
+
     REGISTERED = "registered"
     IN_REVIEW = "in_review"
     NEEDS_INFO = "needs_info"
@@ -15,16 +18,6 @@ class AppealStatus(StrEnum):
     NOT_CONSIDERED = "not_considered"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
-
-
-OPEN_STATUSES = frozenset(
-    {
-        AppealStatus.REGISTERED,
-        AppealStatus.IN_REVIEW,
-        AppealStatus.NEEDS_INFO,
-        AppealStatus.HEARING_SCHEDULED,
-    }
-)
 
 
 class ApplicantKind(StrEnum):
@@ -65,13 +58,24 @@ class EventKind(StrEnum):
     EXTENSION = "extension"
     HEARING = "hearing"
     RATING = "rating"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    ANONYMISED = "anonymised"
 
 
 class OutboxState(StrEnum):
     PENDING = "pending"
+    # Taken by the instance that sends (claimed_by); back to pending if that instance dies.
+    CLAIMED = "claimed"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class InboxState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    # Failed every attempt: kept with its error for staff (/failed), never retried by itself.
+    FAILED = "failed"
 
 
 class HearingState(StrEnum):

@@ -27,6 +27,8 @@ class RelayedMessage(Base):
     operator_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     operator_message_id: Mapped[int | None] = mapped_column(Integer)
     staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The outbox row that sends the copy; the sender fills in the copy's message id.
+    outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -45,7 +47,14 @@ class Hearing(Base):
 
 
 class OutboxMessage(Base):
-    """A message to deliver later; the delivery worker owns sending and retries."""
+    """One Bot API call to make later: everything the bot says leaves through here.
+
+    ``method`` and ``payload`` are the call (payload holds its parameters as JSON, without
+    chat_id and message_thread_id, which are columns). ``place`` "topic" means "in the
+    appeal's topic" (or under its card in a group without topics), resolved when sent, so a
+    row can be queued before the topic exists. ``after`` says what to record once Telegram
+    accepted the call (bot/telegram/effects.py).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -60,11 +69,23 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(30))
     # Unique when set: lets a scheduled push (e.g. one reminder offset) be queued once only.
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    method: Mapped[str] = mapped_column(
+        String(40), default="sendMessage", server_default="sendMessage"
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    place: Mapped[str | None] = mapped_column(String(10))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A push that would mislead once out of date is cancelled instead of sent: after stale_at
+    # (a hearing reminder once the next one or the hearing is due), or once its appeal is no
+    # longer in while_status (a reminder to answer a question already answered).
+    stale_at: Mapped[datetime | None]
+    while_status: Mapped[str | None] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(10), default=OutboxState.PENDING.value)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
+    result_message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

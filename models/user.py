@@ -22,6 +22,9 @@ class User(Base):
     company: Mapped[str | None] = mapped_column(String(300))
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(20))
+    # Set when the person withdraws consent; a consent given later (consent_at after it)
+    # makes it current again. Kept as the record of the withdrawal.
+    consent_withdrawn_at: Mapped[datetime | None]
     blocked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

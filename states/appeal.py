@@ -1,23 +1,12 @@
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.state import State, StatesGroup, StatesGroupMeta
 
+from bot.domain import form
 
-class NewAppeal(StatesGroup):
-    consent = State()
-    profile = State()
-    full_name = State()
-    applicant_kind = State()
-    iin_bin = State()
-    company = State()
-    phone = State()
-    appeal_type = State()
-    category = State()
-    locality = State()
-    locality_other = State()
-    body = State()
-    description = State()
-    attachments = State()
-    confidentiality = State()
-    summary = State()
+# One state per step of the form, named after it ("NewAppeal:phone", as stored in fsm_states):
+# built from the table, so a new step needs nothing here.
+NewAppeal: type[StatesGroup] = StatesGroupMeta(
+    "NewAppeal", (StatesGroup,), {"__module__": __name__, **{n: State() for n in form.NAMES}}
+)
 
 
 class AddInfo(StatesGroup):

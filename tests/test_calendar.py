@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import Settings
-from bot.services.calendar import WorkCalendar, calendar_from_settings
+from bot.domain.calendar import WorkCalendar, calendar_from_settings
+from bot.timezones import load_zone
 
-ALMATY = ZoneInfo("Asia/Almaty")
+ALMATY = load_zone("Asia/Almaty")
 
 
 def local(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.clock import file_offset_clock
+from bot.sandbox.clock import file_offset_clock
 
 
 def test_sandbox_clock_reads_the_offset_file_each_time(tmp_path: Path) -> None:

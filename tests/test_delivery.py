@@ -1,4 +1,4 @@
-"""The outbox delivery worker against the emulator, a real aiogram Bot and a real SQLite file."""
+"""The outbox sender against the emulator, a real aiogram Bot and a real database."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.methods import TelegramMethod
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.emulator import BotAPIEmulator
-from bot.services.delivery import DeliveryWorker
-from bot.services.outbox import enqueue
-from bot.services.ratelimit import Limits, RateLimiter
-from models import OutboxMessage, OutboxState, User, utcnow
+from bot.telegram.bell import OutboxBell
+from bot.telegram.outbox import TOPIC, enqueue
+from bot.telegram.ratelimit import Limits, RateLimiter
+from bot.telegram.sender import Job, Send, Sender
+from models import Appeal, OutboxMessage, OutboxState, User, utcnow
 from tests.emulator import running_env
 
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -54,10 +55,10 @@ class Rig:
     db: Sessionmaker
     clock: FakeClock
 
-    def worker(self, **options: Any) -> DeliveryWorker:
+    def worker(self, **options: Any) -> Sender:
         limiter = RateLimiter(clock=self.clock.monotonic, sleep=self.clock.sleep)
         # jitter 1.0: backoffs are exactly base * 2 ** (attempts - 1).
-        return DeliveryWorker(
+        return sender(
             self.bot, self.db, limiter=limiter, clock=self.clock.utc, jitter=lambda: 1.0, **options
         )
 
@@ -84,6 +85,13 @@ class Rig:
         ]
 
 
+def sender(bot: Bot, db: Sessionmaker, *, forum: bool = True, **options: Any) -> Sender:
+    async def has_topics() -> bool:
+        return forum
+
+    return Sender(bot, db, bell=OutboxBell(), forum=has_topics, token="test-sender", **options)
+
+
 @pytest.fixture
 async def rig(sessionmaker: Sessionmaker) -> AsyncIterator[Rig]:
     async with running_env(default=DefaultBotProperties(parse_mode="HTML")) as env:
@@ -103,9 +111,11 @@ async def queue(
     ids = []
     async with db.begin() as session:
         for text in texts:
-            row = await enqueue(session, chat_id=chat_id, kind="t", text=text, now=now, **options)
-            assert row is not None
-            ids.append(row.id)
+            row_id = await enqueue(
+                session, chat_id=chat_id, kind="t", text=text, now=now, **options
+            )
+            assert row_id is not None
+            ids.append(row_id)
     return ids
 
 
@@ -147,7 +157,8 @@ async def test_429_puts_the_chat_off_without_losing_or_reordering(rig: Rig) -> N
 
     assert await worker.run_once() == 1
     row = await rig.load(first)
-    assert (row.state, row.attempts) == ("pending", 0)
+    # Still this sender's, waiting for its time; the attempt is not counted against it.
+    assert (row.state, row.attempts) == ("claimed", 0)
     assert row.due_at == rig.clock.utc() + timedelta(seconds=7)
     assert row.last_error is not None and "429" in row.last_error
     # The second row is due, but must not overtake the first.
@@ -169,14 +180,14 @@ async def test_server_and_network_errors_are_retried_with_backoff(rig: Rig) -> N
     await worker.run_once()
     assert rig.texts(rig.user_id) == []
     row = await rig.load(row_id)
-    assert (row.state, row.attempts) == ("pending", 1)
+    assert (row.state, row.attempts) == ("claimed", 1)
     assert row.due_at == rig.clock.utc() + timedelta(seconds=2)
     assert row.last_error is not None and "TelegramServerError" in row.last_error
 
     rig.clock.advance(2)
     await worker.run_once()
     row = await rig.load(row_id)
-    assert (row.state, row.attempts) == ("pending", 2)
+    assert (row.state, row.attempts) == ("claimed", 2)
     assert row.due_at == rig.clock.utc() + timedelta(seconds=4)
     assert row.last_error is not None and "TelegramNetworkError" in row.last_error
 
@@ -200,8 +211,8 @@ async def test_gives_up_after_max_attempts_and_staff_can_retry(rig: Rig) -> None
 
     rig.emu.clear_faults()
     async with rig.db.begin() as session:
-        assert await worker.retry(session, row_id) is True
-        assert await worker.retry(session, row_id + 100) is False
+        assert await Sender.retry(session, row_id, rig.clock.utc()) is True
+        assert await Sender.retry(session, row_id + 100, rig.clock.utc()) is False
     assert await worker.run_once() == 1
     row = await rig.load(row_id)
     assert (row.state, row.attempts, rig.texts(rig.user_id)) == ("sent", 1, ["hello"])
@@ -227,7 +238,7 @@ async def test_blocked_owner_is_marked_and_reported_once(rig: Rig) -> None:
     rig.emu.block_bot(owner)
     reported: list[tuple[int, int]] = []
 
-    async def on_blocked(session: AsyncSession, row: OutboxMessage) -> None:
+    async def on_blocked(session: AsyncSession, row: Job) -> None:
         reported.append((row.id, row.chat_id))
         await enqueue(session, chat_id=staff, kind="note", text="blocked", now=rig.clock.utc())
 
@@ -273,25 +284,105 @@ async def test_document_arrives_with_its_name_and_caption(rig: Rig) -> None:
     assert downloaded is not None and downloaded.read() == ics
 
 
-async def test_missing_topic_is_left_to_the_hook_and_the_row_follows_it(rig: Rig) -> None:
+async def appeal_in(db: Sessionmaker, owner: int, topic_id: int | None) -> int:
+    now = utcnow()
+    async with db.begin() as session:
+        appeal = Appeal(
+            number="2026-000001",
+            user_id=owner,
+            applicant_name="Жұмабаева Асель",
+            applicant_kind="ie",
+            applicant_iin_bin="850315400124",
+            applicant_phone="+77011112233",
+            appeal_type="complaint",
+            category="permits",
+            locality="ust_kamenogorsk",
+            body="ДГД",
+            description="x" * 40,
+            registered_at=now,
+            due_at=now,
+            topic_id=topic_id,
+            card_message_id=None,
+        )
+        session.add(appeal)
+        await session.flush()
+        return appeal.id
+
+
+async def test_rows_for_a_topic_wait_for_it_and_follow_a_recreated_one(rig: Rig) -> None:
     staff = rig.emu.add_group("Staff", forum=True, members=[rig.user_id])
-    old = (await rig.bot.create_forum_topic(staff, "2026-000001")).message_thread_id
-    ids = await rig.queue(staff, "a", "b", thread_id=old)
+    await add_owner_row(rig.db, rig.user_id)
+    appeal_id = await appeal_in(rig.db, rig.user_id, topic_id=None)
+    async with rig.db.begin() as session:
+        # Queued before the topic exists: the sender makes it first, then posts into it.
+        await session.execute(
+            insert(OutboxMessage).values(
+                chat_id=staff,
+                appeal_id=appeal_id,
+                kind="topic",
+                method="createForumTopic",
+                payload={"name": "2026-000001"},
+                after={"topic": appeal_id},
+                due_at=rig.clock.utc(),
+                state="pending",
+                attempts=0,
+                created_at=rig.clock.utc(),
+            )
+        )
+        first = [
+            await enqueue(
+                session,
+                chat_id=staff,
+                kind="t",
+                text=text,
+                now=rig.clock.utc(),
+                appeal_id=appeal_id,
+                place=TOPIC,
+            )
+            for text in ("a", "b")
+        ]
+    worker = rig.worker(on_thread_missing=recreate_with(rig, staff))
+    await worker.run_once()
+    async with rig.db() as session:
+        old = (await session.get(Appeal, appeal_id)).topic_id  # type: ignore[union-attr]
+    assert old is not None and rig.texts(staff, old) == ["a", "b"]
+
     rig.emu.delete_topic(staff, old)
-    new_threads: list[int] = []
-
-    async def recreate(session: AsyncSession, row: OutboxMessage) -> int:
-        topic = await rig.bot.create_forum_topic(staff, "2026-000001")
-        new_threads.append(topic.message_thread_id)
-        return topic.message_thread_id
-
-    worker = rig.worker(on_thread_missing=recreate)
+    ids = await rig.queue(staff, "c", "d", appeal_id=appeal_id, place=TOPIC)
     await worker.run_once()
     await worker.run_once()
 
-    [new] = new_threads
-    assert rig.texts(staff, new) == ["a", "b"]
-    assert await rig.states(ids) == ["sent", "sent"]
+    async with rig.db() as session:
+        new = (await session.get(Appeal, appeal_id)).topic_id  # type: ignore[union-attr]
+    assert new not in (None, old)
+    assert rig.texts(staff, new) == ["card again", "c", "d"]
+    assert await rig.states([*first, *ids]) == ["sent"] * 4  # type: ignore[list-item]
+
+
+def recreate_with(rig: Rig, staff: int) -> Callable[[Job, Send], Awaitable[int]]:
+    async def recreate(job: Job, send: Send) -> int:
+        from aiogram.methods import CreateForumTopic, SendMessage
+        from sqlalchemy import update
+
+        topic = await send(CreateForumTopic(chat_id=staff, name="2026-000001"))
+        await send(
+            SendMessage(chat_id=staff, text="card again", message_thread_id=topic.message_thread_id)
+        )
+        async with rig.db.begin() as session:
+            await session.execute(
+                update(Appeal)
+                .where(Appeal.id == job.appeal_id)
+                .values(topic_id=topic.message_thread_id)
+            )
+        return int(topic.message_thread_id)
+
+    return recreate
+
+
+async def add_owner_row(db: Sessionmaker, user_id: int) -> None:
+    async with db.begin() as session:
+        if await session.get(User, user_id) is None:
+            session.add(User(id=user_id, language="ru"))
 
 
 async def test_stop_lets_the_send_under_way_finish(rig: Rig) -> None:
@@ -318,6 +409,25 @@ async def test_stop_lets_the_send_under_way_finish(rig: Rig) -> None:
     assert rig.texts(rig.user_id) == ["first"]
 
 
+async def test_taking_over_counts_the_send_a_killed_sender_had_on_the_wire(rig: Rig) -> None:
+    group = -1001234567890
+    ids = await rig.queue(group, "was on the wire", "not started")
+    async with rig.db.begin() as session:
+        for row_id in ids:
+            row = await session.get(OutboxMessage, row_id)
+            assert row is not None
+            row.state, row.claimed_by = OutboxState.CLAIMED.value, "killed-sender"
+    # One message a minute per group: the one the dead sender may have sent fills the minute.
+    limiter = RateLimiter(Limits(group_per_min=1), clock=rig.clock.monotonic, sleep=rig.clock.sleep)
+    worker = sender(rig.bot, rig.db, limiter=limiter, clock=rig.clock.utc)
+
+    await worker.take_over()
+
+    assert await rig.states(ids) == ["pending", "pending"]
+    assert limiter.wait(group, rig.clock.monotonic()) > 59
+    assert limiter.wait(rig.user_id, rig.clock.monotonic()) == 0
+
+
 async def test_acceptance_500_notifications_under_faults_and_telegram_limits(rig: Rig) -> None:
     """5 % of calls answer 429, 10 % 5xx; limits enforced (scaled 5x): all arrive, once each."""
     scale = 5
@@ -329,7 +439,7 @@ async def test_acceptance_500_notifications_under_faults_and_telegram_limits(rig
     rig.emu.set_rate_limits(scale=scale, enforce=True)
     rig.emu.inject_fault("429", count=None, probability=0.05, retry_after=1)
     rig.emu.inject_fault("5xx", count=None, probability=0.10)
-    worker = DeliveryWorker(
+    worker = sender(
         rig.bot,
         rig.db,
         limiter=RateLimiter(Limits().scaled(scale)),

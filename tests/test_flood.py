@@ -2,46 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher
-from bot.i18n import I18n
-from bot.middlewares.flood import FloodMiddleware
-from tests.conftest import TEST_TOKEN, Harness, make_settings
+from bot.app import create_application
 from tests.support import updates as up
+from tests.support.harness import TEST_TOKEN, Harness, make_settings
 from tests.support.recording import RecordingSession
 from tests.test_appeal_form import Owner
 
 
 class FakeClock:
+    """The application's clock: updates are stamped with it when stored."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
-    def __call__(self) -> float:
-        return self.now
+    def __call__(self) -> datetime:
+        return datetime(2026, 3, 2, 5, 0, tzinfo=UTC) + timedelta(seconds=self.now)
 
 
-def flood_harness(
-    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], limit: int, clock: FakeClock
-) -> Harness:
-    settings = make_settings(tmp_path, FLOOD_MESSAGES_PER_MINUTE=limit)
-    session = RecordingSession()
-    bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dispatcher = build_dispatcher(settings, sessionmaker, I18n("kk"))
-    middleware: FloodMiddleware = dispatcher["flood"]
-    middleware.clock = clock
-    return Harness(dispatcher, bot, session)
+FloodHarness = Callable[[int, FakeClock], Awaitable[Harness]]
 
 
-async def test_over_the_limit_one_notice_then_recovers(
-    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
+@pytest.fixture
+async def flood_harness(tmp_path: Path) -> AsyncIterator[FloodHarness]:
+    made: list[Harness] = []
+
+    async def make(limit: int, clock: FakeClock) -> Harness:
+        settings = make_settings(tmp_path, FLOOD_MESSAGES_PER_MINUTE=limit)
+        session = RecordingSession()
+        bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+        app = await create_application(settings, clock=clock, migrate=False, bot=bot)
+        made.append(Harness(app, session))
+        return made[-1]
+
+    yield make
+    for harness in made:
+        await harness.app.close()
+
+
+async def test_over_the_limit_one_notice_then_recovers(flood_harness: FloodHarness) -> None:
     clock = FakeClock()
-    harness = flood_harness(tmp_path, sessionmaker, 5, clock)
+    harness = await flood_harness(5, clock)
     owner = Owner(harness, 700)
     await owner.say("/start")
     await owner.press("lang:ru")
@@ -56,11 +64,9 @@ async def test_over_the_limit_one_notice_then_recovers(
     assert "Что умеет бот" in calls[0].text
 
 
-async def test_album_of_ten_and_normal_dialogue_never_trip(
-    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
+async def test_album_of_ten_and_normal_dialogue_never_trip(flood_harness: FloodHarness) -> None:
     clock = FakeClock()
-    harness = flood_harness(tmp_path, sessionmaker, 20, clock)
+    harness = await flood_harness(20, clock)
     owner = Owner(harness, 701)
     await owner.fill_until_summary()  # about 18 updates
     clock.now += 61

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,19 +21,16 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import Update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher
+from bot.app import create_application
 from bot.config import Settings
+from bot.domain import catalog, form
 from bot.i18n import I18n
-from bot.middlewares.commit import install_request_middlewares
-from bot.migrate import upgrade_to_head
-from bot.services import catalog
 from models import User
-from models.db import make_engine, make_sessionmaker
-from tests.conftest import TEST_TOKEN, Harness
 from tests.support import more_updates as more
 from tests.support import updates as up
+from tests.support.harness import TEST_TOKEN, Harness
 from tests.support.recording import RecordingSession
 
 I18N = I18n("kk")
@@ -48,34 +43,7 @@ OTHER_BIN = "120840005678"
 
 # Keys of the FSM data that are the dialogue's bookkeeping, not the owner's answers.
 BOOKKEEPING = {"history", "editing", "ack_group", "ack_message_id"}
-TEXT_STEPS = {"full_name", "iin_bin", "company", "locality_other", "body", "description"}
-
-
-@dataclass
-class Template:
-    path: Path
-    ready: bool = False
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """A migrated database for this module (made by the first test that needs it)."""
-    return Template(tmp_path_factory.mktemp("template") / "migrated.db")
-
-
-@pytest.fixture
-async def engine(settings: Settings, migrated_template: Template) -> AsyncIterator[AsyncEngine]:
-    """conftest's `engine`, but the migrations run once per module: each test gets a copy."""
-    if not migrated_template.ready:
-        first = make_engine(f"sqlite+aiosqlite:///{migrated_template.path}")
-        await upgrade_to_head(first)
-        await first.dispose()  # the last connection checkpoints the WAL into the file
-        migrated_template.ready = True
-    database = Path(settings.DATABASE_URL.split(":///", 1)[1])
-    shutil.copyfile(migrated_template.path, database)
-    engine = make_engine(settings.DATABASE_URL)
-    yield engine
-    await engine.dispose()
+TEXT_STEPS = {step.name for step in form.STEPS if step.kind == "text"}
 
 
 def tr(language: str, key: str, /, **values: Any) -> str:
@@ -109,17 +77,16 @@ class Answers:
     files: int = 1
     keep: bool = True
 
+    def facts(self) -> form.Facts:
+        """What decides the dialogue's path: the kind, the place, a saved profile."""
+        locality = catalog.OTHER_LOCALITY if self.other_place else self.locality
+        answers = {"applicant_kind": "le" if self.legal else "ie", "locality": locality}
+        return form.Facts(answers=answers, consented=self.returning, has_profile=self.returning)
+
     def path(self) -> list[str]:
-        """The steps visited, in order, up to the summary."""
-        if self.returning:
-            steps = ["profile"]
-        else:
-            steps = ["consent", "full_name", "applicant_kind", "iin_bin"]
-            steps += ["company"] if self.legal else []
-            steps += ["phone"]
-        steps += ["appeal_type", "category", "locality"]
-        steps += ["locality_other"] if self.other_place else []
-        return [*steps, "body", "description", "attachments", "confidentiality", "summary"]
+        """The steps visited, in order, up to the summary (a returning owner reuses the
+        profile)."""
+        return form.path(self.facts())
 
 
 IE = Answers()
@@ -134,27 +101,14 @@ RETURNING_LE = Answers(returning=True, legal=True)
 
 def question(language: str, step: str, *, legal: bool = False) -> str:
     """The text by which the question of `step` is recognised."""
-    special = {
-        "consent": tr(language, "form.consent.question", version=catalog.CONSENT_VERSION),
+    if step == "profile":
         # The profile question is filled with the saved profile: its first line is fixed.
-        "profile": tr(language, "form.profile.question").split("\n")[0],
-        "iin_bin": tr(language, f"form.iin_bin.question_{'le' if legal else 'ie'}"),
-        "locality_other": tr(language, "form.locality.other_question"),
-        "description": tr(
-            language,
-            "form.description.question",
-            min=catalog.DESCRIPTION_MIN,
-            max=catalog.DESCRIPTION_MAX,
-        ),
-        "attachments": tr(
-            language,
-            "form.attachments.question",
-            limit=catalog.MAX_FILES,
-            size_mb=catalog.MAX_FILE_MB,
-        ),
-        "summary": tr(language, "form.summary.title"),
-    }
-    return special.get(step) or tr(language, f"form.{step}.question")
+        return tr(language, "form.profile.question").split("\n")[0]
+    if step == "summary":
+        return tr(language, "form.summary.title")
+    facts = form.Facts(answers={"applicant_kind": "le" if legal else "ie"})
+    key, values = form.step(step).prompt(facts)
+    return tr(language, key, **values)
 
 
 def private(calls: list[Any]) -> list[Any]:
@@ -303,7 +257,9 @@ class Owner:
             return await self.press("f:attachments:done" if a.files else "f:attachments:skip")
         if step == "confidentiality":
             return await self.press(f"f:confidentiality:{'keep' if a.keep else 'disclose'}")
-        return await self.say(getattr(a, step))  # full_name, company, body, description
+        # full_name, company, body, description; a step this owner has no answer for: the
+        # table's example.
+        return await self.say(getattr(a, step, None) or form.step(step).example)
 
     async def reach(self, target: str) -> list[Any]:
         """Start a new appeal and answer every step before `target`; returns its question."""
@@ -378,10 +334,7 @@ def older_button(owner: Owner, step: str) -> str:
 
 def media_hint(owner: Owner, step: str) -> str:
     """The hint for a message of the wrong kind (not text, not a file) at `step`."""
-    if step in TEXT_STEPS:
-        return owner.t("hint.text")
-    key = {"phone": "hint.contact", "attachments": "hint.files"}.get(step, "hint.buttons")
-    return owner.t(key)
+    return owner.t(f"hint.{form.step(step).expects}")
 
 
 def oversized_hint(owner: Owner, step: str) -> str:
@@ -588,21 +541,7 @@ def summary_buttons(calls: list[Any]) -> set[str]:
 
 
 def expected_buttons(a: Answers) -> set[str]:
-    steps = [
-        "full_name",
-        "applicant_kind",
-        "iin_bin",
-        *(["company"] if a.legal else []),
-        "phone",
-        "appeal_type",
-        "category",
-        "locality",
-        "body",
-        "description",
-        "attachments",
-        "confidentiality",
-    ]
-    edits = {f"f:summary:edit-{step}" for step in steps}
+    edits = {f"f:summary:edit-{step.name}" for step in form.summary_steps(a.facts())}
     return edits | {"f:summary:submit", "f:summary:back", "f:summary:cancel"}
 
 
@@ -784,16 +723,12 @@ async def test_typed_cancel_ends_the_dialogue(
     assert await owner.fsm() == (None, {})
 
 
-def restarted_harness(settings: Settings) -> tuple[Harness, Any]:
-    """A new process's dispatcher: its own engine over the same database file."""
-    engine = make_engine(settings.DATABASE_URL)
+async def restarted_harness(settings: Settings, old: Harness) -> Harness:
+    """A new process: the old application closed, a new one over the same database."""
+    await old.app.close()
     session = RecordingSession()
     bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dispatcher = build_dispatcher(
-        settings, make_sessionmaker(engine), I18n(settings.DEFAULT_LANGUAGE)
-    )
-    install_request_middlewares(bot, dispatcher["outbox_bell"])
-    return Harness(dispatcher, bot, session), engine
+    return Harness(await create_application(settings, migrate=False, bot=bot), session)
 
 
 @pytest.mark.parametrize(
@@ -807,7 +742,7 @@ async def test_restart_continues_at_the_same_step_with_answers_kept(
     await owner.reach(step)
     before = await owner.fsm()
 
-    harness, engine = restarted_harness(settings)
+    harness = await restarted_harness(settings, owner.h)
     try:
         owner.h = harness
         assert await owner.fsm() == before
@@ -818,4 +753,4 @@ async def test_restart_continues_at_the_same_step_with_answers_kept(
             calls = await owner.answer(later)
         assert summary_shown(last_text(calls)) == summary_expected(language, answers)
     finally:
-        await engine.dispose()
+        await harness.app.close()

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Appeal, AppealEvent, Attachment
-from tests.conftest import Harness
 from tests.support import updates as up
+from tests.support.harness import Harness
 from tests.test_appeal_form import Owner, button_values, last_text
 
 
@@ -56,7 +56,10 @@ async def test_list_card_add_and_withdraw(
     assert "Отправьте текст, фото или документ" in last_text(calls)
     calls = await owner.press(f"my:done:{appeal.id}:0")
     assert "сохранено" in last_text(calls)
+    # after Done, a typed message is no longer part of that addition: it goes to the office
+    # as a message of its own (the owner's only open appeal), and says so
     calls = await owner.say("просто текст после завершения")
+    assert last_text(calls) == f"📨 Отправлено в офис · обращение {appeal.number}"
     async with sessionmaker() as session:
         events = (
             await session.scalars(
@@ -64,7 +67,9 @@ async def test_list_card_add_and_withdraw(
             )
         ).all()
         assert events[0].note is not None and events[0].note.startswith("Дополнительно: 12 марта")
-        assert len(events) == 2  # the text, then the file; nothing after Done
+        # the text, then the file; then the message typed after Done, on its own
+        assert [e.note for e in events][2] == "просто текст после завершения"
+        assert len(events) == 3
         files = (
             await session.scalars(select(Attachment).where(Attachment.event_id.is_not(None)))
         ).all()
@@ -73,7 +78,7 @@ async def test_list_card_add_and_withdraw(
     calls = await owner.press(f"my:withdraw:{appeal.id}:0")
     assert "Отозвать обращение" in last_text(calls)
     calls = await owner.press(f"my:keep:{appeal.id}:0")
-    assert "остаётся в работе" in last_text(calls)
+    assert "рассмотрение обращения" in last_text(calls)
     assert (await appeal_of(sessionmaker, 600)).status == "registered"
     await owner.press(f"my:withdraw:{appeal.id}:0")
     calls = await owner.press(f"my:confirm:{appeal.id}:0")

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.ratelimit import Limits, RateLimiter
+from bot.telegram.ratelimit import Limits, RateLimiter
 
 GROUP = -1001
 
@@ -36,11 +36,12 @@ async def send_times(rl: RateLimiter, time: FakeTime, chat_id: int, count: int) 
     return times
 
 
-async def test_private_chat_gets_one_message_a_second() -> None:
+async def test_private_chat_gets_one_message_a_second_with_bursts_of_three() -> None:
     time = FakeTime()
     rl = limiter(time)
-    times = await send_times(rl, time, 42, 3)
-    assert [t - times[0] for t in times] == [0.0, 1.0, 2.0]
+    times = await send_times(rl, time, 42, 7)
+    # A reply of two or three messages goes at once; on average one a second.
+    assert [t - times[0] for t in times] == [0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 6.0]
 
 
 async def test_group_allows_a_burst_of_twenty_then_waits_out_the_minute() -> None:
@@ -60,18 +61,18 @@ async def test_total_limit_spans_chats() -> None:
 
 async def test_a_send_counts_until_its_request_ends() -> None:
     time = FakeTime()
-    rl = limiter(time)
-    async with rl.sending(42):
+    rl = limiter(time, group_per_min=1)
+    async with rl.sending(GROUP):
         time.now += 0.4  # the request takes a while
-    await rl.acquire(42)
-    assert time.now == pytest.approx(1001.4)
+    await rl.acquire(GROUP)
+    assert time.now == pytest.approx(1060.4)
 
 
 async def test_margin_widens_every_window() -> None:
     time = FakeTime()
     rl = RateLimiter(Limits(margin_s=0.1), clock=time, sleep=time.sleep)
-    times = await send_times(rl, time, 42, 2)
-    assert times[1] - times[0] == pytest.approx(1.1)
+    times = await send_times(rl, time, 42, 4)
+    assert times[3] - times[0] == pytest.approx(3.1)
 
 
 async def test_retry_after_pauses_the_chat_only_until_several_chats_get_it() -> None:
@@ -90,16 +91,16 @@ async def test_scaled_limits() -> None:
 
 async def test_slow_rates_become_one_per_interval() -> None:
     time = FakeTime()
-    rl = limiter(time, private_per_s=0.5, group_per_min=0.5)
+    rl = limiter(time, private_per_s=0.2, group_per_min=0.5)
     private = await send_times(rl, time, 42, 2)
     group = await send_times(rl, time, GROUP, 2)
-    assert private[1] - private[0] == pytest.approx(2.0)
+    assert private[1] - private[0] == pytest.approx(5.0)
     assert group[1] - group[0] == pytest.approx(120.0)
 
 
 async def test_a_ticket_never_given_back_expires_at_last() -> None:
     time = FakeTime()
-    rl = limiter(time)
-    await rl.acquire(42)  # never released
-    await rl.acquire(42)
+    rl = limiter(time, group_per_min=1)
+    await rl.acquire(GROUP)  # never released
+    await rl.acquire(GROUP)
     assert time.now - 1000 == pytest.approx(300.0, abs=0.1)

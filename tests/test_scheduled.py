@@ -4,7 +4,7 @@ failed deliveries. The whole application polls the emulator in-process."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,13 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.app import Application
 from bot.sandbox.emulator import BotAPIEmulator
+from models import Appeal, OutboxMessage
 from tests.e2e.harness import ChatDriver
 from tests.support.live import eventually, live_app
 from tests.support.owner import I18N, file_appeal, frag
-from tests.test_operator import Group, staff_step, wait_status
+from tests.support.pages import Group, staff_step, wait_status
 
 ALMATY = ZoneInfo("Asia/Almaty")
 Entry = dict[str, Any]
@@ -44,21 +46,25 @@ class World:
         """Let the scheduler's checks and the delivery worker see the moved clock."""
         assert self.app is not None
         await self.app.jobs.tick()
-        self.app.delivery.wake()
-        now = self.clock.now.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+        self.app.sender.wake()
+        waiting = select(func.count()).where(
+            OutboxMessage.state.in_(["pending", "claimed"]), OutboxMessage.due_at <= self.clock.now
+        )
+        for _ in range(500):
+            if await self.scalar(waiting) == 0:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("messages due on the moved clock were not delivered")
 
-        def delivered() -> bool:
-            with self.db() as conn:
-                due = conn.execute(
-                    "select count(*) from outbox where state = 'pending' and due_at <= ?",
-                    (now,),
-                ).fetchone()[0]
-            return due == 0
+    async def scalar(self, statement: Any) -> Any:
+        assert self.app is not None
+        async with self.app.sessionmaker() as session:
+            return await session.scalar(statement)
 
-        await eventually(delivered)
-
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.tmp_path / "test.db")
+    async def rows(self, statement: Any) -> list[Any]:
+        assert self.app is not None
+        async with self.app.sessionmaker() as session:
+            return list((await session.execute(statement)).all())
 
 
 @pytest.fixture
@@ -131,7 +137,7 @@ async def test_hearing_reminders_at_each_offset_in_both_languages(world: World) 
     last = [e for e in emu.transcript(owners["ru"]) if e["from_bot"] and e["buttons"]][-1]
     going = next(b[1] for row in last["buttons"] for b in row if b[1].endswith(":yes"))
     await ChatDriver(emu, owners["ru"]).press(going, "15:00")
-    await group.expect("Владелец придёт", threads["ru"][1], 0)
+    await group.expect("Заявитель придёт", threads["ru"][1], 0)
     # nothing is sent twice when the checks run again
     await world.run()
     for user in owners.values():
@@ -159,13 +165,14 @@ async def test_moved_cancelled_and_late_hearings(world: World) -> None:
     assert len(texts(emu, user, "⏰")) == 1
     # set 30 hours ahead: the 72 h reminder is already past and skipped
     await group.say("/hearing 2026-12-12 17:00 Каб. 3", thread, expect="12.12.2026 17:00")
-    with world.db() as conn:
-        keys = sorted(
-            r[0]
-            for r in conn.execute(
-                "select dedupe_key from outbox where state = 'pending' and kind = 'reminder'"
+    keys = sorted(
+        row[0]
+        for row in await world.rows(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.state == "pending", OutboxMessage.kind == "reminder"
             )
         )
+    )
     assert [k.split(":")[-1] for k in keys] == ["24h", "2h"]
 
 
@@ -179,7 +186,9 @@ async def test_restart_across_a_due_time_sends_the_reminder_once(
         "/hearing 2026-12-03 15:00 Каб. 5", card["message_thread_id"], expect="03.12.2026 15:00"
     )
     assert world.app is not None
-    await world.app.dispatcher.stop_polling()  # the bot is down while the reminder falls due
+    assert world.app.stop_requested is not None
+    world.app.stop_requested.set()  # the bot is down while the reminder falls due
+    await world.app.stopped.wait()
     world.clock.set_local("2026-12-02 16:00")
     async with live_app(emu, tmp_path, group.chat_id, clock=world.clock) as again:
         world.app = again
@@ -195,11 +204,10 @@ async def test_deadline_alerts_overdue_marks_and_needs_info_reminders(world: Wor
     user = emu.add_user("Ольга", language_code="ru")
     number, card = await case(world, user, "ru")
     thread = card["message_thread_id"]
-    with world.db() as conn:
-        due = conn.execute("select due_at from appeals where number = ?", (number,)).fetchone()[0]
+    due = await world.scalar(select(Appeal.due_at).where(Appeal.number == number))
     # registered Tue 01.12.2026; day 1 is Wed 02.12; 15 working days, Independence Day
     # (Wed 16.12) skipped: 2-4, 7-11, 14-15, 17-18, 21-23 December. Due Wed 23.12, 23:59 local.
-    assert due.startswith("2026-12-23 18:59:59")
+    assert due == datetime(2026, 12, 23, 18, 59, 59, tzinfo=UTC)
     world.clock.set_local("2026-12-16 10:00")  # 10 of 15 working days: not yet 80 %
     await world.run()
     assert texts(emu, group.chat_id, "80 %", thread) == []
@@ -231,7 +239,7 @@ async def test_deadline_alerts_overdue_marks_and_needs_info_reminders(world: Wor
     await world.run()
     await world.run()
     assert len(texts(emu, user, "ждут вашего ответа")) == 2
-    assert len(texts(emu, group.chat_id, "не ответил на запрос", thread)) == 1
+    assert len(texts(emu, group.chat_id, "не ответил на уточняющий вопрос", thread)) == 1
 
 
 async def test_digest_lists_exactly_what_the_data_says(world: World) -> None:
@@ -249,13 +257,23 @@ async def test_digest_lists_exactly_what_the_data_says(world: World) -> None:
         second_card["message_thread_id"],
         expect="18.12.2026 10:00",
     )
-    with world.db() as conn:
-        conn.execute(
-            "insert into outbox (chat_id, kind, payload, due_at, attempts, state, last_error,"
-            " created_at) values (42, 'status', '{\"text\": \"x\"}', '2026-12-15 05:00:00', 8,"
-            " 'failed', 'network', '2026-12-15 05:00:00')"
+    assert world.app is not None
+    at = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
+    async with world.app.sessionmaker.begin() as session:
+        failed = OutboxMessage(
+            chat_id=42,
+            kind="status",
+            method="sendMessage",
+            payload={"text": "x"},
+            due_at=at,
+            attempts=8,
+            state="failed",
+            last_error="network",
+            created_at=at,
         )
-        failed_id = conn.execute("select max(id) from outbox").fetchone()[0]
+        session.add(failed)
+        await session.flush()
+        failed_id = failed.id
     world.clock.set_local("2026-12-18 08:59")
     await world.run()
     assert texts(emu, group.chat_id, "Сводка на 18") == []
@@ -269,7 +287,7 @@ async def test_digest_lists_exactly_what_the_data_says(world: World) -> None:
 
     assert "18.12.2026" in lines[0]
     assert line("Новые") == f"Новые с прошлой сводки (2): {first}, {second}"
-    assert line("Срок в ближайшие") == f"Срок в ближайшие 3 рабочих дня (1): {first}"
+    assert line("Срок истекает") == f"Срок истекает в ближайшие 3 рабочих дня (1): {first}"
     assert line("Просрочены") == "Просрочены (0): нет"
     assert line("Заседания") == f"Заседания сегодня и завтра (1): {second} 18.12 10:00"
     assert line("Недоставленные") == f"Недоставленные сообщения (1): #{failed_id}"
@@ -283,6 +301,26 @@ async def test_digest_lists_exactly_what_the_data_says(world: World) -> None:
     latest = texts(emu, group.chat_id, "Сводка")[-1]
     assert "Новые с прошлой сводки (0): нет" in latest
     assert f"Просрочены (1): {first}" in latest
+
+
+async def test_digest_only_on_working_days(world: World) -> None:
+    emu, group = world.emu, world.group
+    await eventually(lambda: texts(emu, group.chat_id, "Сводка на 01.12.2026"))
+    # 16.12 (Independence Day, a public holiday), Friday 18.12, the weekend, Monday 21.12
+    moments = ("2026-12-16 09:30", "2026-12-18 09:30", "2026-12-19 09:30", "2026-12-20 12:00")
+    for moment in moments:
+        world.clock.set_local(moment)
+        await world.run()
+    assert texts(emu, group.chat_id, "Сводка на 18.12.2026")
+    assert texts(emu, group.chat_id, "Сводка на 16") == []
+    assert texts(emu, group.chat_id, "Сводка на 19") == []
+    assert texts(emu, group.chat_id, "Сводка на 20") == []
+    user = emu.add_user("Ольга", language_code="ru")
+    number, _card = await case(world, user, "ru")  # filed on Sunday
+    world.clock.set_local("2026-12-21 09:00")
+    await world.run()
+    [monday] = texts(emu, group.chat_id, "Сводка на 21.12.2026")
+    assert f"Новые с прошлой сводки (1): {number}" in monday
 
 
 async def test_rating_dispute_and_automatic_closing(world: World) -> None:
@@ -340,8 +378,7 @@ async def test_rating_dispute_and_automatic_closing(world: World) -> None:
     await wait_status(world.app, rated, "closed")  # rated, not disputed: closes too
     await wait_status(world.app, disputed, "in_review")
     await owner.expect(frag("kk", "rate.auto_closed"), 0)
-    with world.db() as conn:
-        ratings = dict(conn.execute("select number, rating from appeals").fetchall())
+    ratings = dict(await world.rows(select(Appeal.number, Appeal.rating)))
     assert ratings == {rated: 4, disputed: None, silent: None}
 
 
@@ -355,8 +392,10 @@ async def test_failed_deliveries_are_listed_and_retried(world: World) -> None:
     for _ in range(12):  # each retry falls due on the moved clock
         await world.run()
         world.clock.now += timedelta(minutes=10)
-    with world.db() as conn:
-        failed = conn.execute("select id from outbox where state = 'failed'").fetchall()
+    failed = [
+        row[0]
+        for row in await world.rows(select(OutboxMessage.id).where(OutboxMessage.state == "failed"))
+    ]
     assert len(failed) == 1
     listing = await group.say("/failed", None, expect="Недоставленные сообщения: 1")
     emu.clear_faults()
@@ -364,9 +403,124 @@ async def test_failed_deliveries_are_listed_and_retried(world: World) -> None:
     emu.press_button(group.staff, group.chat_id, listing["message_id"], retry)
     await ChatDriver(emu, user).expect("Уточните адрес", 0)
 
-    def sent() -> bool:
-        with world.db() as conn:
-            state = conn.execute("select state from outbox where id = ?", failed[0]).fetchone()
-        return bool(state == ("sent",))
+    for _ in range(500):
+        if (
+            await world.scalar(select(OutboxMessage.state).where(OutboxMessage.id == failed[0]))
+            == "sent"
+        ):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the retried message was not sent")
 
-    await eventually(sent)
+
+async def test_after_downtime_across_a_hearing_no_stale_reminder_is_sent(world: World) -> None:
+    emu, group = world.emu, world.group
+    user = emu.add_user("Ольга", language_code="ru")
+    owner = ChatDriver(emu, user)
+    _number, card = await case(world, user, "ru")
+    thread = card["message_thread_id"]
+    await group.say("/hearing 2026-12-07 15:00 Каб. 4", thread, expect="07.12.2026 15:00")
+    invitation = await owner.expect("07.12.2026", 0)
+    going = next(b[1] for row in invitation["buttons"] for b in row if b[1].endswith(":yes"))
+    await world.run()
+    # Down from Thursday until Sunday 16:00: the 3-day reminder is out of date by then (the
+    # 1-day one fell due at 15:00); only the 1-day one goes.
+    world.clock.set_local("2026-12-06 16:00")
+    await world.run()
+    [reminder] = texts(emu, user, "⏰")
+    assert I18N.get("ru", "remind.in_days", days=1) in reminder
+    # Down again until after the hearing: nothing more about it.
+    world.clock.set_local("2026-12-09 10:00")
+    await world.run()
+    assert len(texts(emu, user, "⏰")) == 1
+    states = dict(
+        await world.rows(
+            select(OutboxMessage.dedupe_key, OutboxMessage.state).where(
+                OutboxMessage.kind == "reminder"
+            )
+        )
+    )
+    assert {key.rsplit(":", 1)[1]: state for key, state in states.items()} == {
+        "72h": "cancelled",
+        "24h": "sent",
+        "2h": "cancelled",
+    }
+    # The invitation's buttons say the hearing is over, and go.
+    answer = await owner.press_answer(going)
+    assert answer["text"] == I18N.get("ru", "notify.hearing_past", date="07.12.2026", time="15:00")
+    assert answer["show_alert"]
+    # Staff see what was not sent and why.
+    listing = await group.say("/failed", None, expect="устарели")
+    assert listing["text"].count("срок годности истёк") == 2
+
+
+async def test_attendance_buttons_of_a_moved_hearing_point_to_the_new_one(world: World) -> None:
+    emu, group = world.emu, world.group
+    user = emu.add_user("Асель", language_code="kk")
+    owner = ChatDriver(emu, user)
+    _number, card = await case(world, user, "kk")
+    thread = card["message_thread_id"]
+    await group.say("/hearing 2026-12-10 11:00 Каб. 1", thread, expect="10.12.2026 11:00")
+    first = await owner.expect("10.12.2026", 0)
+    going = next(b[1] for row in first["buttons"] for b in row if b[1].endswith(":yes"))
+    await group.say("/hearing 2026-12-11 12:00 Каб. 2", thread, expect="11.12.2026 12:00")
+    answer = await owner.press_answer(going)
+    assert answer["text"] == I18N.get(
+        "kk", "notify.hearing_moved_to", date="11.12.2026", time="12:00"
+    )
+    await group.say("/hearing cancel", thread, expect="Заседание отменено")
+    second = await owner.expect("11.12.2026", first["message_id"])
+    again = next(b[1] for row in second["buttons"] for b in row if b[1].endswith(":no"))
+    answer = await owner.press_answer(again)
+    assert answer["text"] == I18N.get("kk", "notify.hearing_called_off")
+
+
+async def test_a_reminder_to_answer_is_not_sent_once_the_owner_answered(world: World) -> None:
+    emu, group = world.emu, world.group
+    user = emu.add_user("Ольга", language_code="ru")
+    owner = ChatDriver(emu, user)
+    _number, card = await case(world, user, "ru")
+    await staff_step(group, card, "needs_info", "Пришлите копию предписания.", "→")
+    await world.run()
+    question = await owner.expect("копию предписания", 0)
+    # The reminder is queued (due in an hour, as if the sender were behind); the owner
+    # answers before it goes out.
+    assert world.app is not None
+    async with world.app.sessionmaker() as session:
+        await world.app.jobs.needs_info(session, world.clock() + timedelta(days=3, hours=1))
+        await session.commit()
+    reply = next(b[1] for row in question["buttons"] for b in row if b[1].startswith("re:"))
+    await owner.press(reply, "Готово")
+    await owner.say("Копия во вложении, номер 15.", "Добавлено")
+    await wait_status(world.app, _number, "in_review")
+    world.clock.now += timedelta(days=3, hours=2)
+    await world.run()
+    assert texts(emu, user, "ждут вашего ответа") == []
+    [reason] = [
+        row[0]
+        for row in await world.rows(
+            select(OutboxMessage.last_error).where(OutboxMessage.kind == "reminder")
+        )
+    ]
+    assert reason == "out of date: status needs_info"
+
+
+async def test_after_i_will_come_the_reminders_do_not_ask_again(world: World) -> None:
+    emu, group = world.emu, world.group
+    user = emu.add_user("Ольга", language_code="ru")
+    owner = ChatDriver(emu, user)
+    _number, card = await case(world, user, "ru")
+    thread = card["message_thread_id"]
+    await group.say("/hearing 2026-12-07 15:00 Каб. 4", thread, expect="07.12.2026 15:00")
+    invitation = await owner.expect("07.12.2026", 0)
+    going = next(b[1] for row in invitation["buttons"] for b in row if b[1].endswith(":yes"))
+    await owner.press(going, "15:00")
+    for moment in ("2026-12-04 15:00", "2026-12-06 15:00", "2026-12-07 13:00"):
+        world.clock.set_local(moment)
+        await world.run()
+    reminders = [e for e in emu.transcript(user) if e["from_bot"] and "⏰" in (e["text"] or "")]
+    assert len(reminders) == 3
+    for reminder in reminders:
+        assert "Ждём вас" in reminder["text"] and "придёте ли вы" not in reminder["text"]
+        assert reminder["buttons"] == []

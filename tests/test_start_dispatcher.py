@@ -6,8 +6,8 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import User
-from tests.conftest import Harness
 from tests.support import updates as up
+from tests.support.harness import Harness
 
 
 def buttons(call: SendMessage) -> list[tuple[str, str | None]]:
@@ -74,4 +74,14 @@ async def test_free_text_and_unknown_buttons_get_an_answer(harness: Harness) -> 
     for forged in ("garbage", "st:take:1", "f:" + "x" * 60):
         calls = await harness.feed(up.callback(105, forged))
         assert [type(c) for c in calls] == [AnswerCallbackQuery]
+        assert calls[0].text == "Эта кнопка устарела. Воспользуйтесь последним сообщением."
+
+
+async def test_forged_buttons_with_numbers_beyond_any_id_are_stale(harness: Harness) -> None:
+    await harness.feed(up.text(106, "/start"))
+    await harness.feed(up.callback(106, "lang:ru"))
+    huge = "9" * 20
+    for forged in (f"my:open:{huge}:0", f"re:{huge}", f"hr:{huge}:yes", f"my:open:1:{huge}"):
+        calls = await harness.feed(up.callback(106, forged))
+        assert [type(c) for c in calls] == [AnswerCallbackQuery], forged
         assert calls[0].text == "Эта кнопка устарела. Воспользуйтесь последним сообщением."

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.storage import SQLAlchemyStorage
+from bot.storage import SQLAlchemyStorage, update_session
 from models import FsmRecord, User
 from models.db import make_engine, make_sessionmaker
 from states import Onboarding
+from tests.support import database
 
 KEY = StorageKey(bot_id=42, chat_id=7, user_id=7)
 
@@ -45,6 +49,7 @@ async def test_cleared_dialogue_leaves_no_row(
         assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 0
 
 
+@pytest.mark.skipif(not database.is_sqlite(), reason="SQLite's own settings")
 async def test_sqlite_is_in_wal_mode_with_busy_timeout(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
@@ -67,3 +72,120 @@ async def test_timestamps_come_back_aware_utc(
         assert user.consent_at == consent
         assert user.consent_at.hour == 5
         assert user.created_at.tzinfo is UTC
+
+
+# ---- aiogram's storage contract -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [["a", "b"], "text", 5, None])
+async def test_data_that_is_not_a_dict_is_refused_and_changes_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession], bad: object
+) -> None:
+    storage = SQLAlchemyStorage(sessionmaker)
+    await storage.set_data(KEY, {"kept": 1})
+    with pytest.raises(DataNotDictLikeError):
+        await storage.set_data(KEY, bad)  # type: ignore[arg-type]
+    assert await storage.get_data(KEY) == {"kept": 1}
+
+
+async def test_keys_tell_bots_and_business_connections_apart(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    storage = SQLAlchemyStorage(sessionmaker)
+    keys = [
+        StorageKey(bot_id=42, chat_id=7, user_id=7),
+        StorageKey(bot_id=43, chat_id=7, user_id=7),
+        StorageKey(bot_id=42, chat_id=7, user_id=7, business_connection_id="biz-1"),
+    ]
+    for number, key in enumerate(keys):
+        await storage.set_state(key, f"S:{number}")
+        await storage.set_data(key, {"n": number})
+    for number, key in enumerate(keys):
+        assert await storage.get_state(key) == f"S:{number}"
+        assert await storage.get_data(key) == {"n": number}
+    async with sessionmaker() as session:
+        assert set(await session.scalars(select(FsmRecord.key))) == {
+            "fsm:42:7:7:default",
+            "fsm:43:7:7:default",
+            "fsm:42:biz-1:7:7:default",
+        }
+
+
+@pytest.mark.skipif(
+    database.is_sqlite(), reason="SQLite has one writer: the bot's transactions begin IMMEDIATE"
+)
+async def test_two_first_writes_to_one_key_at_once_both_succeed(
+    settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Each unit of work writes through its own session (update_session). The second reads
+    no row, then writes while the first has written but not committed: an upsert waits for
+    the first and finds its row; an INSERT would fail on the key."""
+    from sqlalchemy import event
+
+    other_engine = make_engine(settings.DATABASE_URL)
+    storage = SQLAlchemyStorage(sessionmaker)
+    first_wrote, second_writes = asyncio.Event(), asyncio.Event()
+
+    def writing(_conn, _cursor, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO FSM_STATES"):
+            second_writes.set()
+
+    event.listen(other_engine.sync_engine, "before_cursor_execute", writing)
+
+    async def write(maker: async_sessionmaker[AsyncSession], state: str, first: bool) -> None:
+        async with maker.begin() as session:
+            token = update_session.set(session)
+            try:
+                if not first:
+                    await first_wrote.wait()
+                await storage.set_state(KEY, state)
+                await session.flush()
+                if first:
+                    first_wrote.set()
+                    await second_writes.wait()  # commit only once the other one writes
+            finally:
+                update_session.reset(token)
+
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(
+                write(sessionmaker, "A:first", True),
+                write(make_sessionmaker(other_engine), "A:second", False),
+            ),
+            timeout=30,
+        )
+    finally:
+        await other_engine.dispose()
+    assert await storage.get_state(KEY) == "A:second"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 1
+
+
+async def test_stored_keys_get_the_bot_id_when_migrated(engine: AsyncEngine) -> None:
+    """Dialogues stored before keys carried the bot id continue after the upgrade."""
+    from alembic import command
+    from sqlalchemy.engine import Connection
+
+    from bot.migrate import alembic_config, upgrade_to_head
+
+    def back_to_0004(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(back_to_0004)
+        await connection.execute(
+            text(
+                "INSERT INTO fsm_states (key, state, data, updated_at) VALUES "
+                "('fsm:7:7:default', 'NewAppeal:phone', '{\"full_name\": \"Айгүл\"}', "
+                "'2026-12-01 10:00:00+00'), "
+                "('fsm:-1001:55:9:default', 'Staff:question', '{}', '2026-12-01 10:00:00+00')"
+            )
+        )
+    await upgrade_to_head(engine, bot_id=42)
+    storage = SQLAlchemyStorage(make_sessionmaker(engine))
+    assert await storage.get_state(KEY) == "NewAppeal:phone"
+    assert await storage.get_data(KEY) == {"full_name": "Айгүл"}
+    in_topic = StorageKey(bot_id=42, chat_id=-1001, user_id=9, thread_id=55)
+    assert await storage.get_state(in_topic) == "Staff:question"

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import Field
+
+from bot.domain.outbox import BUTTONS, Buttons
+
+# Forged data may carry any number. One outside the databases' 64-bit integers is the id of
+# nothing (and would not even bind), so such a button is unknown, hence stale, like any other.
+RowId = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Page = Annotated[int, Field(ge=0, le=100_000)]
 
 
 class LanguageCb(CallbackData, prefix="lang"):
@@ -18,31 +29,86 @@ class FormCb(CallbackData, prefix="f"):
 
 class MyAppealsCb(CallbackData, prefix="my"):
     action: str  # page | open | add | withdraw | confirm | keep | done
-    appeal_id: int = 0
-    page: int = 0
+    appeal_id: RowId = 0
+    page: Page = 0
 
 
 class StaffCb(CallbackData, prefix="st"):
     action: str  # take | <status> | outcome | hearing | extend
-    appeal_id: int
+    appeal_id: RowId
     value: str = ""
 
 
 class HearingAnswerCb(CallbackData, prefix="hr"):
-    hearing_id: int
+    hearing_id: RowId
     answer: str  # yes | no
 
 
 class ReplyCb(CallbackData, prefix="re"):
     """The owner's "Reply" under an office message: opens adding information to that appeal."""
 
-    appeal_id: int
+    appeal_id: RowId
+
+
+class MessageForCb(CallbackData, prefix="mf"):
+    """Which appeal an owner's typed message is about (asked when several are open)."""
+
+    appeal_id: RowId
 
 
 class RateCb(CallbackData, prefix="rt"):
-    appeal_id: int
+    appeal_id: RowId
     value: str  # "1".."5" or "dispute"
 
 
 class FailedCb(CallbackData, prefix="fl"):
-    row_id: int
+    row_id: RowId
+
+
+class FailedUpdateCb(CallbackData, prefix="fu"):
+    """Handle again an incoming update that failed every attempt."""
+
+    update_id: RowId
+
+
+class ClosedSendCb(CallbackData, prefix="cs"):
+    """Staff wrote in a closed appeal's topic: send the kept message anyway, or drop it."""
+
+    action: str  # send | drop
+    message_id: RowId
+
+
+# What the domain's plain buttons (bot/domain/outbox.py Button.action) do.
+BUTTON_DATA: dict[str, type[CallbackData]] = {
+    "reply": ReplyCb,
+    "hearing_answer": HearingAnswerCb,
+    "rate": RateCb,
+}
+
+
+def _button(text: str, action: str, values: dict[str, Any]) -> InlineKeyboardButton:
+    kind = BUTTON_DATA.get(action)
+    if kind is None:
+        raise ValueError(f"no button does {action!r}")
+    return InlineKeyboardButton(text=text, callback_data=kind(**values).pack())
+
+
+def markup(rows: Buttons) -> InlineKeyboardMarkup:
+    """Plain buttons as Telegram's inline keyboard."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(b.text, b.action, dict(b.values)) for b in row] for row in rows]
+    )
+
+
+def render_buttons(params: dict[str, Any]) -> dict[str, Any]:
+    """A stored call's plain buttons ({"$buttons": rows}) as its reply_markup JSON, at send
+    time; any other reply_markup is left as it is. ValueError: a button nothing handles."""
+    stored = params.get("reply_markup")
+    if not (isinstance(stored, dict) and set(stored) == {BUTTONS}):
+        return params
+    rows = [
+        [_button(b["text"], b["action"], b.get("values") or {}) for b in row]
+        for row in stored[BUTTONS]
+    ]
+    rendered = InlineKeyboardMarkup(inline_keyboard=rows)
+    return {**params, "reply_markup": rendered.model_dump(mode="json", exclude_none=True)}

@@ -3,10 +3,10 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.appeals import Page
+from bot.domain.workflow import is_open
 from bot.i18n import Translator
 from bot.keyboards.callbacks import MyAppealsCb
-from bot.services.appeals import Page
-from bot.services.workflow import is_open
 from models import Appeal
 
 

@@ -1,50 +1,25 @@
-"""Buttons under an appeal's card in the operator group."""
+"""Buttons under an appeal's card in the operator group, and the owner's notice buttons."""
 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain import lifecycle
+from bot.domain.casework import OUTCOMES
+from bot.domain.notify import hearing_answer_buttons, rating_buttons, reply_buttons
 from bot.i18n import Translator
-from bot.keyboards.callbacks import HearingAnswerCb, RateCb, StaffCb
-from bot.services.workflow import allowed
-from models import Appeal, AppealStatus
-
-# Card actions in the order shown; each is offered only where the lifecycle allows it.
-STATUS_ACTIONS = [
-    AppealStatus.NEEDS_INFO,
-    AppealStatus.ANSWERED,
-    AppealStatus.REDIRECTED,
-    AppealStatus.NOT_CONSIDERED,
-    AppealStatus.IN_REVIEW,
-    AppealStatus.CLOSED,
-]
+from bot.keyboards.callbacks import StaffCb, markup
+from models import Appeal
 
 
 def card_keyboard(t: Translator, appeal: Appeal) -> InlineKeyboardMarkup:
+    """Exactly the actions the lifecycle table offers staff in the appeal's status."""
     builder = InlineKeyboardBuilder()
-    status = AppealStatus(appeal.status)
-    if status == AppealStatus.REGISTERED:
+    for action in lifecycle.card_actions(appeal.status):
         builder.button(
-            text=t("staff.button.take"), callback_data=StaffCb(action="take", appeal_id=appeal.id)
-        )
-    for target in STATUS_ACTIONS:
-        if target == AppealStatus.IN_REVIEW and status == AppealStatus.REGISTERED:
-            continue  # "Take" is the way into review from a new appeal
-        if allowed(status, target):
-            builder.button(
-                text=t(f"staff.button.{target.value}"),
-                callback_data=StaffCb(action=target.value, appeal_id=appeal.id),
-            )
-    if allowed(status, AppealStatus.HEARING_SCHEDULED):
-        builder.button(
-            text=t("staff.button.hearing"),
-            callback_data=StaffCb(action="hearing", appeal_id=appeal.id),
-        )
-    if status in (AppealStatus.IN_REVIEW, AppealStatus.NEEDS_INFO, AppealStatus.HEARING_SCHEDULED):
-        builder.button(
-            text=t("staff.button.extend"),
-            callback_data=StaffCb(action="extend", appeal_id=appeal.id),
+            text=t(f"staff.button.{action}"),
+            callback_data=StaffCb(action=action, appeal_id=appeal.id),
         )
     builder.adjust(2)
     return builder.as_markup()
@@ -52,36 +27,21 @@ def card_keyboard(t: Translator, appeal: Appeal) -> InlineKeyboardMarkup:
 
 def outcome_keyboard(t: Translator, appeal_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for outcome in ("satisfied", "partly", "refused"):
+    for outcome in OUTCOMES:
         builder.button(
             text=t(f"staff.button.{outcome}"),
-            callback_data=StaffCb(action="outcome", appeal_id=appeal_id, value=outcome),
+            callback_data=StaffCb(action=lifecycle.OUTCOME, appeal_id=appeal_id, value=outcome),
         )
     return builder.as_markup()
+
+
+def reply_button(t: Translator, appeal_id: int) -> InlineKeyboardMarkup:
+    return markup(reply_buttons(t, appeal_id))
 
 
 def hearing_answer_keyboard(t: Translator, hearing_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("notify.will_come"),
-        callback_data=HearingAnswerCb(hearing_id=hearing_id, answer="yes"),
-    )
-    builder.button(
-        text=t("notify.another_date"),
-        callback_data=HearingAnswerCb(hearing_id=hearing_id, answer="no"),
-    )
-    return builder.as_markup()
+    return markup(hearing_answer_buttons(t, hearing_id))
 
 
 def rating_keyboard(t: Translator, appeal_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for stars in range(1, 6):
-        builder.button(
-            text="⭐" * stars if stars < 4 else f"{stars} ⭐",
-            callback_data=RateCb(appeal_id=appeal_id, value=str(stars)),
-        )
-    builder.button(
-        text=t("rate.dispute"), callback_data=RateCb(appeal_id=appeal_id, value="dispute")
-    )
-    builder.adjust(5, 1)
-    return builder.as_markup()
+    return markup(rating_buttons(t, appeal_id))

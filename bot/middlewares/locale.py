@@ -10,8 +10,8 @@ from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.users import get_user
 from bot.i18n import I18n
-from bot.services.users import get_user
 
 
 class LocaleMiddleware(BaseMiddleware):

@@ -8,8 +8,9 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import CallbackQuery, TelegramObject
 
-from bot.services.casework import Staff
-from bot.services.staff import StaffDirectory
+from bot.domain.workflow import Staff
+from bot.services import Services
+from bot.telegram.staff import StaffDirectory
 
 
 class StaffMiddleware(BaseMiddleware):
@@ -26,7 +27,8 @@ class StaffMiddleware(BaseMiddleware):
         bot: Bot = data["bot"]
         if user is None or user.is_bot or not await self.directory.is_staff(bot, user.id):
             if isinstance(event, CallbackQuery):
-                await event.answer(data["staff_t"]("staff.not_member"), show_alert=True)
+                services: Services = data["services"]
+                await event.answer(services.staff_t("staff.not_member"), show_alert=True)
             return None  # a message from a non-member in the group is not ours to relay
         data["staff"] = Staff(id=user.id, name=user.full_name)
         return await handler(event, data)

@@ -5,46 +5,37 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.sandbox.emulator import BotAPIEmulator
-from bot.sandbox.web import make_app, populate
-from bot.sandbox.web.bot_child import BotChild
+from bot.sandbox.web import make_app
 from bot.sandbox.web.clock import ClockFile
+from bot.sandbox.web.guide import bot_timezone
+from bot.sandbox.web.runtime import (
+    CLOCK_FILE,
+    DATABASE_FILE,
+    LOG_FILE,
+    Runtime,
+    fresh_data_dir,
+    say_on_stdout,
+)
+
+__all__ = ["CLOCK_FILE", "DATABASE_FILE", "LOG_FILE", "fresh_data_dir", "main", "serve"]
 
 DATA_DIR = Path("data")
-DATABASE_FILE = "sandbox.db"
-CLOCK_FILE = "sandbox-clock"
-LOG_FILE = "sandbox-bot.log"
 WEB_HOST = "127.0.0.1"
 
 
-def fresh_data_dir(data_dir: Path) -> Path:
-    """The absolute data folder, without a database or clock offset left by an earlier run."""
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # The emulator keeps its chats in memory only, so the bot's memory of them starts over too.
-    for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm", CLOCK_FILE):
-        (data_dir / name).unlink(missing_ok=True)
-    return data_dir
-
-
 async def serve(port: int, data_dir: Path) -> int:
+    started = time.monotonic()
+    say_on_stdout(f"Preparing the sandbox in {data_dir} (nothing is installed or downloaded):")
     clock = ClockFile(data_dir / CLOCK_FILE)
-    emulator = BotAPIEmulator()
-    await emulator.start(WEB_HOST, 0)
-    scene = populate(emulator)
-    child = BotChild(
-        emulator,
-        scene.group_id,
-        workdir=data_dir.parent,
-        log_path=data_dir / LOG_FILE,
-        database_url=f"sqlite+aiosqlite:///{data_dir / DATABASE_FILE}",
-        clock_path=clock.path,
-    )
-    runner = web.AppRunner(make_app(emulator, scene, clock), access_log=None, shutdown_timeout=2)
+    runtime = Runtime(data_dir, clock, host=WEB_HOST)
+    emulator, scene = await runtime.open()
+    app = make_app(emulator, scene, clock, controls=runtime, timezone=bot_timezone(data_dir.parent))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -58,34 +49,33 @@ async def serve(port: int, data_dir: Path) -> int:
             print(f"sandbox: can't serve on {WEB_HOST}:{port}: {error}", file=sys.stderr)
             return 2
         bound_port = runner.addresses[0][1]
-        await child.start()
+        say_on_stdout(f"  page served on port {bound_port}")
+        await runtime.start_bot()
+        say_on_stdout(f"Ready in {time.monotonic() - started:.0f} s.")
         print(f"Sandbox: http://{WEB_HOST}:{bound_port}", flush=True)
-        print(f"Bot log: {child.log_path}", flush=True)
-        return await _until_stopped(child, stop)
+        print(f"Bot log: {runtime.log_path}", flush=True)
+        print("Open the address in a browser; Ctrl+C stops everything.", flush=True)
+        return await _until_stopped(runtime, stop)
     except (RuntimeError, TimeoutError) as error:
-        print(f"sandbox: {error}; see {child.log_path}", file=sys.stderr, flush=True)
+        print(f"sandbox: {error}; see {runtime.log_path}", file=sys.stderr, flush=True)
         return 1
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        await child.stop()
+        await runtime.stop_bot()
         await runner.cleanup()
-        await emulator.stop()
+        await runtime.close()
 
 
-async def _until_stopped(child: BotChild, stop: asyncio.Event) -> int:
-    bot_exit = asyncio.ensure_future(child.wait())
+async def _until_stopped(runtime: Runtime, stop: asyncio.Event) -> int:
+    failed = asyncio.ensure_future(runtime.failed())
     stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({failed, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if stopped.done():
-        bot_exit.cancel()
+        failed.cancel()
         return 0
     stopped.cancel()
-    print(
-        f"sandbox: the bot exited with code {bot_exit.result()}; see {child.log_path}",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(f"sandbox: {failed.result()}; see {runtime.log_path}", file=sys.stderr, flush=True)
     return 1
 
 

@@ -2,73 +2,46 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.sandbox.process import EmulatedBot
+from tests.support import database
+from tests.support.keyboard import buttons
 
-ROOT = Path(__file__).resolve().parents[2]
 Entry = dict[str, Any]
 
 
-class BotProcess:
-    """Starts, kills and restarts the bot as a separate OS process, as production runs it."""
+class BotProcess(EmulatedBot):
+    """The real bot as a separate OS process, as production runs it, with its own database
+    and the operator group; see :class:`bot.sandbox.process.EmulatedBot`."""
 
-    def __init__(self, emu: BotAPIEmulator, workdir: Path, operator_chat_id: int) -> None:
-        self.emu = emu
-        self.workdir = workdir
-        self.log_path = workdir / "bot.log"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "OPERATOR_"))},
-            "BOT_TOKEN": emu.token,
-            "BOT_API_URL": emu.base_url,
-            "OPERATOR_CHAT_ID": str(operator_chat_id),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-        }
-        self.process: asyncio.subprocess.Process | None = None
+    def __init__(
+        self,
+        emu: BotAPIEmulator,
+        workdir: Path,
+        operator_chat_id: int,
+        launcher: str | None = None,
+    ) -> None:
+        super().__init__(
+            emu,
+            workdir,
+            # The run's database: an SQLite file here, or PostgreSQL (tests/support/database.py).
+            database_url=database.fresh_database_url_sync(workdir, "bot.db"),
+            extra_env={
+                "OPERATOR_CHAT_ID": str(operator_chat_id),
+                # People take seconds per step, these tests milliseconds: Telegram's limits
+                # have tests of their own (tests/test_burst.py, tests/test_delivery.py).
+                "RATE_PRIVATE_PER_SECOND": "1000",
+                "RATE_GROUP_PER_MINUTE": "60000",
+            },
+            launcher=launcher,
+        )
 
     async def start(self, timeout: float = 30.0) -> None:
-        seen = len(self.emu.calls)
-        log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.workdir, env=self.env, stdout=log, stderr=log
-        )
-        log.close()
-
-        def polling() -> bool:
-            return any(call["method"] == "getUpdates" for call in self.emu.calls[seen:])
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not polling():
-            if self.process.returncode is not None:
-                raise RuntimeError(f"bot exited at start:\n{self.log()}")
-            if loop.time() > deadline:
-                raise TimeoutError(f"bot did not start polling:\n{self.log()}")
-            await asyncio.sleep(0.05)
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.process.wait(), 30)
-        assert self.process.returncode is not None
-        return self.process.returncode
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        await super().start(timeout)
 
 
 class ChatDriver:
@@ -103,9 +76,8 @@ class ChatDriver:
 
     def find_button(self, data: str) -> int:
         for entry in reversed(self.emu.transcript(self.user_id)):
-            for row in entry["buttons"]:
-                if any(button[1] == data for button in row):
-                    return int(entry["message_id"])
+            if any(found == data for _, found in buttons(entry)):
+                return int(entry["message_id"])
         raise AssertionError(f"no button {data!r} in the chat")
 
     async def press(self, data: str, expect: str) -> Entry:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from sqlalchemy import select
+
 from bot.sandbox.emulator import BotAPIEmulator
+from models import User
 from tests.e2e.harness import BotProcess, ChatDriver
+from tests.support import database
 
 
 async def test_start_survives_sigkill_with_user_row_and_fsm_state(
@@ -20,9 +24,11 @@ async def test_start_survives_sigkill_with_user_row_and_fsm_state(
     await bot_process.kill()
     await bot_process.start()
 
-    with sqlite3.connect(bot_process.workdir / "bot.db") as db:
-        assert db.execute("select count(*) from users where id = ?", (user,)).fetchone() == (1,)
-        assert db.execute("pragma journal_mode").fetchone() == ("wal",)
+    url = bot_process.env["DATABASE_URL"]
+    assert database.fetch_all(url, select(User.id).where(User.id == user)) != []
+    if database.is_sqlite():
+        with sqlite3.connect(bot_process.workdir / "bot.db") as db:
+            assert db.execute("pragma journal_mode").fetchone() == ("wal",)
     # The language question is still pending: a text gets the hint and the buttons again.
     hint = await chat.say("сәлем", "батырма арқылы")
     assert len(hint["buttons"][0]) == 2

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
+from models import Appeal, AppealEvent, Attachment
 from tests.e2e.harness import BotProcess, ChatDriver
+from tests.support import database
 
 I18N = I18n("kk")
 VALID_BIN = "940140000385"
@@ -137,32 +140,42 @@ async def test_owner_journey_in_both_languages_with_restart(
     await asyncio.gather(*(j.second_half() for j in journeys))
     await asyncio.gather(*(j.my_appeals() for j in journeys))
 
-    with sqlite3.connect(bot_process.workdir / "bot.db") as db:
-        for journey in journeys:
-            rows = db.execute(
-                "select id, status, locality, body, applicant_iin_bin, confidential"
-                " from appeals where user_id = ?",
-                (journey.user,),
-            ).fetchall()
-            assert len(rows) == 1
-            appeal_id, status, locality, body, bin_, confidential = rows[0]
-            assert (status, locality, bin_, confidential) == (
-                "withdrawn",
-                "с. Бурабай",
-                VALID_BIN,
-                1,
-            )
-            assert body == "Акимат района, отдел архитектуры"
-            kinds = db.execute(
-                "select kind, file_name from attachments where appeal_id = ? and event_id is null"
-                " order by position",
-                (appeal_id,),
-            ).fetchall()
-            assert [k for k, _ in kinds] == ["photo", "photo", "document", "document", "document"]
-            assert sorted(n for _, n in kinds if n) == ["akt.pdf", "predpisanie.pdf", "zayavka.pdf"]
-            added = db.execute(
-                "select count(*) from appeal_events where appeal_id = ? and kind = 'info_added'",
-                (appeal_id,),
-            ).fetchone()
-            assert added == (2,)
+    url = bot_process.env["DATABASE_URL"]
+    for journey in journeys:
+        rows = database.fetch_all(
+            url,
+            select(
+                Appeal.id,
+                Appeal.status,
+                Appeal.locality,
+                Appeal.body,
+                Appeal.applicant_iin_bin,
+                Appeal.confidential,
+            ).where(Appeal.user_id == journey.user),
+        )
+        assert len(rows) == 1
+        appeal_id, status, locality, body, bin_, confidential = tuple(rows[0])
+        assert (status, locality, bin_, confidential) == (
+            "withdrawn",
+            "с. Бурабай",
+            VALID_BIN,
+            True,
+        )
+        assert body == "Акимат района, отдел архитектуры"
+        kinds = database.fetch_all(
+            url,
+            select(Attachment.kind, Attachment.file_name)
+            .where(Attachment.appeal_id == appeal_id, Attachment.event_id.is_(None))
+            .order_by(Attachment.position),
+        )
+        pairs = [tuple(row) for row in kinds]
+        assert [k for k, _ in pairs] == ["photo", "photo", "document", "document", "document"]
+        assert sorted(n for _, n in pairs if n) == ["akt.pdf", "predpisanie.pdf", "zayavka.pdf"]
+        added = database.fetch_all(
+            url,
+            select(func.count()).where(
+                AppealEvent.appeal_id == appeal_id, AppealEvent.kind == "info_added"
+            ),
+        )
+        assert added[0][0] == 2
     assert "Traceback" not in bot_process.log()

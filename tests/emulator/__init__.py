@@ -34,6 +34,12 @@ def make_bot(emu: BotAPIEmulator, token: str | None = None, **kwargs: Any) -> Bo
     return Bot(token or emu.token, session=session, **kwargs)
 
 
+def send_text_update(emu: BotAPIEmulator, user_id: int, text: str) -> int:
+    """A user writes to the bot; returns the update_id that queued."""
+    emu.send_text(user_id, text)
+    return int(emu.pending_updates[-1]["update_id"])
+
+
 @asynccontextmanager
 async def running_env(**bot_kwargs: Any) -> AsyncIterator[Env]:
     """A started emulator, a user who has started the bot, and an aiogram Bot pointed at it."""

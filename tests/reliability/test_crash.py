@@ -1,11 +1,11 @@
-"""(a) SIGKILL the real bot process at random moments of a 100-owner intake load, restart it.
+"""SIGKILL the bot at random moments while 100 owners file appeals and answer staff questions.
 
-Afterwards every owner who got a receipt has exactly one appeal (with that number), every
-appeal's owner got exactly one receipt, owners whose messages went unanswered carry on from
-where the dialogue stands, and dialogues left half way go on at their step (bench/crash_restarts).
+* one polling instance on SQLite, killed and restarted 20 times (the SQLite run);
+* three webhook instances on PostgreSQL behind one address, a random one killed and restarted
+  10 times, three staff members, Telegram's limits checked (the PostgreSQL run).
 
-Each restart costs ~7 s of start-up (importing aiogram), so CI runs RELIABILITY_RESTARTS=4 by
-default; `python -m bench.crash_restarts` runs 20.
+What is checked is listed in bench/crash_durable.py; `python -m bench.crash_durable` runs the
+same scenarios and writes their figures to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -13,16 +13,39 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bench.crash_restarts import crash_run
-from bench.owners import Inbox
+import pytest
+
+from bench.crash_durable import run_scenario
 from bot.sandbox.emulator import BotAPIEmulator
+from tests.support import database
 
-RESTARTS = int(os.environ.get("RELIABILITY_RESTARTS", "4"))
 OWNERS = int(os.environ.get("RELIABILITY_OWNERS", "100"))
-SEED = int(os.environ.get("RELIABILITY_SEED", "20260302"))
+SEED = int(os.environ.get("RELIABILITY_SEED", "20261201"))
 
 
-async def test_sigkill_under_intake_load(emu: BotAPIEmulator, inbox: Inbox, tmp_path: Path) -> None:
-    outcome = await crash_run(emu, inbox, tmp_path, owners=OWNERS, restarts=RESTARTS, seed=SEED)
-    assert outcome.problems() == []
-    assert sum(len(numbers) for numbers in outcome.appeals.values()) == OWNERS
+@pytest.mark.skipif(not database.is_sqlite(), reason="the single polling instance: SQLite run")
+async def test_polling_instance_killed_20_times(emu: BotAPIEmulator, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    outcome = await run_scenario(
+        emu, tmp_path, url, mode="poll", instances=1, kills=20, owners=OWNERS, seed=SEED
+    )
+    assert outcome.problems == []
+    assert outcome.kills == 20
+
+
+@pytest.mark.skipif(database.is_sqlite(), reason="several instances need PostgreSQL")
+async def test_three_webhook_instances_killed_10_times(emu: BotAPIEmulator, tmp_path: Path) -> None:
+    url = await database.fresh_database_url(tmp_path)
+    outcome = await run_scenario(
+        emu,
+        tmp_path,
+        url,
+        mode="web",
+        instances=3,
+        kills=10,
+        owners=OWNERS,
+        seed=SEED,
+        staff_members=3,
+    )
+    assert outcome.problems == []
+    assert outcome.kills == 10

@@ -5,29 +5,27 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 
 from aiogram.client.default import DefaultBotProperties
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.migrate import upgrade_to_head
 from bot.sandbox.emulator import BotAPIEmulator
-from bot.services.delivery import DeliveryWorker
-from bot.services.outbox import enqueue
-from bot.services.ratelimit import Limits, RateLimiter
+from bot.telegram.outbox import enqueue
+from bot.telegram.ratelimit import Limits, RateLimiter
 from models import OutboxMessage, OutboxState, User, utcnow
-from models.db import make_engine, make_sessionmaker
 from tests.emulator import make_bot
+from tests.test_delivery import sender
 
 OWNERS = 100
 PER_OWNER = 3
 SCALE = 10
 
 
-async def test_every_push_arrives_once_through_faults(emu: BotAPIEmulator, tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'push.db'}")
-    await upgrade_to_head(engine)
-    db = make_sessionmaker(engine)
+async def test_every_push_arrives_once_through_faults(
+    emu: BotAPIEmulator, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    db = sessionmaker
     owners = [emu.add_user(f"Owner {n}", language_code="ru") for n in range(OWNERS)]
     expected = {
         owner: [f"Обращение {owner}: уведомление #{n}" for n in range(PER_OWNER)]
@@ -48,7 +46,7 @@ async def test_every_push_arrives_once_through_faults(emu: BotAPIEmulator, tmp_p
     # Hangs, then drops the connection with nothing sent: aiogram's request times out.
     emu.inject_fault("timeout", count=None, probability=0.02, delay=0.3)
     bot = make_bot(emu, default=DefaultBotProperties(parse_mode="HTML"))
-    worker = DeliveryWorker(
+    worker = sender(
         bot,
         db,
         limiter=RateLimiter(Limits().scaled(SCALE)),
@@ -75,21 +73,16 @@ async def test_every_push_arrives_once_through_faults(emu: BotAPIEmulator, tmp_p
     assert [v for v in emu.rate_limit_violations if v["enforced"]] == []
     faults = Counter(c.get("fault") for c in emu.calls)
     assert faults["5xx"] and faults["429"] and faults["timeout"], faults
-    await engine.dispose()
 
 
-async def settled(db: object) -> None:
-    """Until no row is pending (sent, or failed for good: the assertions tell which)."""
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-    assert isinstance(db, async_sessionmaker)
-    maker: async_sessionmaker[AsyncSession] = db
+async def settled(db: async_sessionmaker[AsyncSession]) -> None:
+    """Until no row waits (sent, or failed for good: the assertions tell which)."""
     while True:
-        async with maker() as session:
+        async with db() as session:
             left = await session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.state == OutboxState.PENDING.value)
+                .where(OutboxMessage.state.in_([OutboxState.PENDING.value, "claimed"]))
             )
         if left == 0:
             return

@@ -16,11 +16,12 @@ START_SECONDS = 120.0
 
 
 class SandboxProcess:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.url = ""
         self.output: list[str] = []
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "OPERATOR_"))}
+        inherited = os.environ.items()
+        env = {k: v for k, v in inherited if not k.startswith(("BOT_", "OPERATOR_"))} | (env or {})
         env["PYTHONPATH"] = str(ROOT)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "sandbox", "--port", "0"],
@@ -48,7 +49,7 @@ class SandboxProcess:
         raise RuntimeError(f"the sandbox did not start:\n{self.describe()}")
 
     def bot_pid(self) -> int | None:
-        """The pid of the bot child (a ``python -m bot`` whose parent is the sandbox)."""
+        """The pid of the bot child (the Python process whose parent is the sandbox)."""
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()

@@ -22,6 +22,11 @@ def fetch(url: str) -> int:
 def test_sigterm_stops_the_bot_the_page_and_the_emulator(tmp_path: Path) -> None:
     sandbox = SandboxProcess(tmp_path)
     url = sandbox.wait_ready()
+    # While it prepares it says what it is doing, one line per stage, before the address.
+    said = "\n".join(sandbox.output)
+    stages = ["Telegram emulator at", "applying migrations", "database ready", "starting the bot"]
+    stages += ["long-polling", "Sandbox: http://"]
+    assert [said.index(stage) for stage in stages] == sorted(said.index(s) for s in stages)
     bot = sandbox.bot_pid()
     assert bot is not None and pid_alive(bot)
     assert fetch(url) == 200

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.domain.validation import check_iin_bin
 from bot.sandbox.emulator import BotAPIEmulator, make_png
 from bot.sandbox.web import Scene, make_app, populate
 from bot.sandbox.web.clock import ClockFile
@@ -271,3 +273,140 @@ def test_clock_file_reads_missing_or_malformed_as_no_offset(tmp_path: Path) -> N
     assert clock.offset() == 0
     clock.path.write_text("-7200\n")
     assert clock.offset() == -7200
+
+
+async def test_state_gives_valid_samples_and_the_bots_zone(sandbox: Sandbox) -> None:
+    state = await sandbox.get("/api/state")
+    guide = state["guide"]
+    assert check_iin_bin(guide["iin"], legal_entity=False) == guide["iin"] == "900101300017"
+    assert check_iin_bin(guide["bin"], legal_entity=True) == guide["bin"]
+    # Kazakhstan is on UTC+5 since March 2024, whatever the browser's zone data say.
+    assert guide["timezone"] == "Asia/Almaty" and guide["utc_offset_seconds"] == 5 * 3600
+    assert state["can_wipe"] is False and state["wiping"] is False
+
+
+async def test_messages_keep_the_sandbox_time_they_were_sent_at(sandbox: Sandbox) -> None:
+    owner = sandbox.owner
+    await sandbox.post("/api/send_text", {"user_id": owner, "text": "бұрын"})
+    await sandbox.post("/api/clock", {"add_seconds": 86400})
+    await sandbox.post("/api/send_text", {"user_id": owner, "text": "кейін"})
+    first, second = await sandbox.get(f"/api/messages?chat_id={owner}")
+    assert first["sandbox_date"] == first["date"]
+    assert second["sandbox_date"] - second["date"] == 86400
+    await sandbox.post("/api/clock", {"reset": True})
+    again = await sandbox.get(f"/api/messages?chat_id={owner}")
+    assert [m["sandbox_date"] for m in again] == [first["sandbox_date"], second["sandbox_date"]]
+
+
+async def test_staff_notes_and_relayed_messages_are_marked(sandbox: Sandbox) -> None:
+    group, staff = sandbox.scene.group_id, sandbox.staff
+    texts = ["!тексеру керек", "/note реестр", "/notes are not notes", "Сәлеметсіз бе", "!жауап"]
+    for text in texts:
+        await sandbox.post("/api/send_text", {"user_id": staff, "chat_id": group, "text": text})
+    # The bot delivered the fourth and the fifth (a "!" text taken as an answer it asked for).
+    for message_id in (4, 5):
+        await sandbox.bot_api(
+            "setMessageReaction",
+            chat_id=group,
+            message_id=message_id,
+            reaction=[{"type": "emoji", "emoji": "👍"}],
+        )
+    await sandbox.bot_api(
+        "setMessageReaction",
+        chat_id=group,
+        message_id=2,
+        reaction=[{"type": "emoji", "emoji": "✍"}],
+    )
+    views = await sandbox.get(f"/api/messages?chat_id={group}")
+    assert [(v["note"], v["relayed"]) for v in views] == [
+        (True, False),
+        (True, False),
+        (False, False),
+        (False, True),
+        (False, True),
+    ]
+    await sandbox.bot_api("sendMessage", chat_id=group, text="!бот")
+    *_, from_bot = await sandbox.get(f"/api/messages?chat_id={group}")
+    assert from_bot["note"] is False  # only staff write notes
+
+
+async def test_wiping_needs_the_running_sandbox_and_a_confirmation(sandbox: Sandbox) -> None:
+    error = await sandbox.post("/api/wipe", {}, status=400)
+    assert "confirm" in error
+    response = await sandbox.client.post("/api/wipe", json={"confirm": True})
+    assert response.status == 501
+
+
+class FakeControls:
+    """The running sandbox's part, without a bot: a wipe makes a new emulator and scene."""
+
+    def __init__(self, clock: ClockFile) -> None:
+        self.clock = clock
+        self.moves = 0
+        self.emulators: list[BotAPIEmulator] = []
+        self.release = asyncio.Event()
+
+    def clock_moved(self) -> None:
+        self.moves += 1
+
+    async def wipe(self, fresh: Callable[[BotAPIEmulator, Scene], None]) -> None:
+        self.clock.reset()
+        emu = BotAPIEmulator()
+        await emu.start()
+        self.emulators.append(emu)
+        fresh(emu, populate(emu))
+        await self.release.wait()  # as a bot's start would take a while
+
+
+async def read_event(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    while True:
+        line = await response.content.readline()
+        if line.startswith(b"data: "):
+            event: dict[str, Any] = json.loads(line.removeprefix(b"data: "))
+            return event
+
+
+async def test_clock_moves_reach_the_bot_and_a_wipe_starts_over(tmp_path: Path) -> None:
+    emu = BotAPIEmulator()
+    await emu.start()
+    scene = populate(emu)
+    clock = ClockFile(tmp_path / "sandbox-clock")
+    controls = FakeControls(clock)
+    app = make_app(emu, scene, clock, controls=controls)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    owner = scene.personas[0].user_id
+    try:
+        assert (await (await client.get("/api/state")).json())["result"]["can_wipe"] is True
+        await client.post("/api/clock", json={"add_seconds": 3600})
+        await client.post("/api/clock", json={"reset": True})
+        assert controls.moves == 2
+        await client.post("/api/send_text", json={"user_id": owner, "text": "/start"})
+        events = await client.get("/api/events")
+        assert await events.content.readline() == b"event: hello\n"
+        await events.content.readline()  # its data line
+
+        wipe = asyncio.ensure_future(client.post("/api/wipe", json={"confirm": True}))
+        assert (await read_event(events))["type"] == "wiping"
+        refused = await client.post("/api/send_text", json={"user_id": owner, "text": "hi"})
+        assert refused.status == 400 and "wiped" in (await refused.json())["error"]
+        controls.release.set()
+        response = await wipe
+        assert response.status == 200
+        assert (await read_event(events))["type"] == "wiped"
+
+        [fresh] = controls.emulators
+        state = (await (await client.get("/api/state")).json())["result"]
+        assert [p["user_id"] for p in state["personas"]] == [p.user_id for p in scene.personas]
+        messages = await client.get(f"/api/messages?chat_id={owner}")
+        assert (await messages.json())["result"] == []
+        # The page now acts in the new emulator, and the feed follows it.
+        await client.post("/api/send_text", json={"user_id": owner, "text": "жаңа"})
+        assert [u["message"]["text"] for u in fresh.pending_updates] == ["жаңа"]
+        event = await read_event(events)
+        assert event["type"] == "message" and event["message"]["text"] == "жаңа"
+        events.close()
+    finally:
+        await client.close()
+        for emulator in (emu, *controls.emulators):
+            await emulator.stop()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
+from bot.domain import form
 from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
 from tests.e2e.harness import ChatDriver
@@ -19,10 +21,32 @@ def frag(language: str, key: str) -> str:
     return max(pieces, key=len)[:40]
 
 
+# The owner's answers, by step name; a step not here gets its first option or the table's
+# example (bot/domain/form.py).
+ANSWERS = {
+    "consent": "agree",
+    "profile": "reuse",
+    "full_name": "Жұмабаева Асель Маратқызы",
+    "applicant_kind": "ie",
+    "iin_bin": VALID_IIN,
+    "phone": "+7 701 111 22 33",
+    "appeal_type": "complaint",
+    "category": "inspections",
+    "locality": "ust_kamenogorsk",
+    "body": "ДГД по ВКО, инспектор Сериков",
+    "description": (
+        "Инспектор пришёл без предписания и требует деньги за «быстрое закрытие» проверки."
+    ),
+    "attachments": "done",
+    "confidentiality": "keep",
+}
+
+
 async def file_appeal(
     emu: BotAPIEmulator, user: int, language: str, *, photos: int = 1, returning: bool = False
 ) -> str:
-    """Go through the whole dialogue; return the receipt number."""
+    """Go through the whole dialogue, step by step in the form's order; return the receipt
+    number."""
     chat = ChatDriver(emu, user)
 
     def f(key: str) -> str:
@@ -31,27 +55,19 @@ async def file_appeal(
     if not returning:
         await chat.say("/start", "Тілді таңдаңыз")
         await chat.press(f"lang:{language}", f("start.welcome"))
-        await chat.say("/new", f("form.consent.question"))
-        await chat.press("f:consent:agree", f("form.full_name.question"))
-        await chat.say("Жұмабаева Асель Маратқызы", f("form.applicant_kind.question"))
-        await chat.press("f:applicant_kind:ie", f("form.iin_bin.question_ie"))
-        await chat.say(VALID_IIN, f("form.phone.question"))
-        await chat.say("+7 701 111 22 33", f("form.appeal_type.question"))
-    else:
-        await chat.say("/new", f("form.profile.question"))
-        await chat.press("f:profile:reuse", f("form.appeal_type.question"))
-    await chat.press("f:appeal_type:complaint", f("form.category.question"))
-    await chat.press("f:category:inspections", f("form.locality.question"))
-    await chat.press("f:locality:ust_kamenogorsk", f("form.body.question"))
-    await chat.say("ДГД по ВКО, инспектор Сериков", f("form.description.question"))
-    await chat.say(
-        "Инспектор пришёл без предписания и требует деньги за «быстрое закрытие» проверки.",
-        f("form.attachments.question"),
-    )
-    for _ in range(photos):
-        await chat.act(lambda: emu.send_photo(user), f("form.attachments.received"))
-    await chat.press("f:attachments:done", f("form.confidentiality.question"))
-    await chat.press("f:confidentiality:keep", f("form.summary.title"))
+    facts = form.Facts(answers=ANSWERS, consented=returning, has_profile=returning)
+    path = form.path(facts)
+    await chat.say("/new", f(form.question_key(path[0], facts)))
+    for name, following in itertools.pairwise(path):
+        step = form.step(name)
+        expect = f(form.question_key(following, facts))
+        if step.kind == "files":
+            for _ in range(photos):
+                await chat.act(lambda: emu.send_photo(user), f("form.attachments.received"))
+        if step.options:
+            await chat.press(f"f:{name}:{ANSWERS.get(name, step.options[0])}", expect)
+        else:
+            await chat.say(ANSWERS.get(name) or step.example, expect)
     receipt = await chat.press("f:summary:submit", f("form.receipt.text"))
     match = re.search(r"\d{4}-\d{6}", receipt["text"])
     assert match is not None

@@ -14,6 +14,12 @@ from .world import World
 
 DEFAULT_VOICE = b"OggS\x00\x02" + b"\x00" * 58
 DEFAULT_STICKER = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
+_MEDIA = {
+    "video": ("video/mp4", "mp4"),
+    "video_note": ("video/mp4", "mp4"),
+    "animation": ("video/mp4", "mp4"),
+    "audio": ("audio/mpeg", "mp3"),
+}
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
 
@@ -167,12 +173,16 @@ class UserActions:
         chat_id: int | None = None,
         thread_id: int | None = None,
         reply_to: int | None = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """A text; `entities` as a client sets them (bold, links…), offsets in UTF-16."""
         content: dict[str, Any] = {"text": text}
         command = _COMMAND_RE.match(text)
         if command:
             length = utf16_len(command.group(0))
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if entities:
+            content["entities"] = [*content.get("entities", []), *entities]
         return self._post(user_id, content, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to)
 
     def send_contact(
@@ -183,6 +193,7 @@ class UserActions:
         first_name: str | None = None,
         own: bool = True,
         chat_id: int | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         user = self.world.user(user_id)
         contact: dict[str, Any] = {
@@ -193,7 +204,7 @@ class UserActions:
             contact["user_id"] = user_id
             if user.last_name:
                 contact["last_name"] = user.last_name
-        return self._post(user_id, {"contact": contact}, chat_id=chat_id)
+        return self._post(user_id, {"contact": contact}, chat_id=chat_id, thread_id=thread_id)
 
     def send_photo(
         self,
@@ -204,10 +215,13 @@ class UserActions:
         chat_id: int | None = None,
         thread_id: int | None = None,
         media_group_id: str | None = None,
+        caption_entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         content: dict[str, Any] = {"photo": self.world.files.add_photo(data)}
         if caption:
             content["caption"] = caption
+            if caption_entities:
+                content["caption_entities"] = caption_entities
         return self._post(
             user_id, content, chat_id=chat_id, thread_id=thread_id, media_group_id=media_group_id
         )
@@ -313,6 +327,55 @@ class UserActions:
             "file_size": len(data),
         }
         return self._post(user_id, {"voice": voice}, chat_id=chat_id, thread_id=thread_id)
+
+    def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        caption: str | None = None,
+        duration: int = 3,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A video, video note (a round one), animation (GIF) or audio file."""
+        if kind not in _MEDIA:
+            raise ValueError(f"kind must be one of {sorted(_MEDIA)}")
+        mime_type, extension = _MEDIA[kind]
+        data = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32
+        stored = self.world.files.add(kind, data, mime_type=mime_type, extension=extension)
+        media: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "file_size": len(data),
+        }
+        if kind == "video_note":
+            media["length"] = 240
+        else:
+            media["mime_type"] = mime_type
+        if kind in ("video", "animation"):
+            media.update(width=320, height=240)
+        content: dict[str, Any] = {kind: media}
+        if kind == "animation":
+            content["document"] = {
+                key: media[key] for key in ("file_id", "file_unique_id", "mime_type", "file_size")
+            }
+        if caption and kind != "video_note":
+            content["caption"] = caption
+        return self._post(user_id, content, chat_id=chat_id, thread_id=thread_id)
+
+    def send_dice(
+        self,
+        user_id: int,
+        emoji: str = "🎲",
+        value: int = 4,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        dice = {"emoji": emoji, "value": value}
+        return self._post(user_id, {"dice": dice}, chat_id=chat_id, thread_id=thread_id)
 
     def send_location(
         self,

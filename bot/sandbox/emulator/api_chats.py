@@ -292,7 +292,7 @@ def send_chat_action(world: World, params: Params) -> bool:
     return True
 
 
-# ---- updates and webhooks ---------------------------------------------------------------------
+# ---- updates (webhooks are in webhook.py) -----------------------------------------------------
 
 
 async def get_updates(world: World, params: Params) -> list[dict[str, Any]]:
@@ -303,20 +303,6 @@ async def get_updates(world: World, params: Params) -> list[dict[str, Any]]:
         params.integer("timeout"),
         allowed if isinstance(allowed, list) else None,
     )
-
-
-def delete_webhook(world: World, params: Params) -> bool:
-    if params.flag("drop_pending_updates"):
-        world.updates.drop_pending()
-    return True
-
-
-def get_webhook_info(world: World, params: Params) -> dict[str, Any]:
-    return {
-        "url": "",
-        "has_custom_certificate": False,
-        "pending_update_count": len(world.updates.pending),
-    }
 
 
 def accept(world: World, params: Params) -> bool:
@@ -342,8 +328,6 @@ HANDLERS = {
     "setMessageReaction": set_message_reaction,
     "sendChatAction": send_chat_action,
     "getUpdates": get_updates,
-    "deleteWebhook": delete_webhook,
-    "getWebhookInfo": get_webhook_info,
     "setMyDescription": accept,
     "setMyShortDescription": accept,
     "setMyName": accept,

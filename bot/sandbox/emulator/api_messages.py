@@ -7,7 +7,7 @@ from typing import Any
 from .errors import NOT_MODIFIED, bad_request, forbidden
 from .html_text import HtmlError, parse_html
 from .markup import inline_markup, validate_reply_markup
-from .models import EmuChat, StoredMessage
+from .models import CAPTIONLESS_KINDS, EmuChat, StoredMessage
 from .params import Params
 from .world import World
 
@@ -207,7 +207,9 @@ def copy_message(world: World, params: Params) -> dict[str, Any]:
     source = _source_message(world, params, "copy")
     content = {k: v for k, v in source.content.items() if k not in ("caption", "caption_entities")}
     caption_html = source.caption_html
-    if "caption" in params:
+    if source.kind in CAPTIONLESS_KINDS:
+        caption_html = None
+    elif "caption" in params:
         caption, caption_html = caption_content(params)
         content.update(caption)
     elif "caption" in source.content:

@@ -40,12 +40,16 @@ class ControlApi:
             "send_sticker": emu.send_sticker,
             "send_voice": emu.send_voice,
             "send_location": emu.send_location,
+            "send_media": emu.send_media,
+            "send_dice": emu.send_dice,
             "edit_text": emu.edit_text,
             "press_button": emu.press_button,
             "forge_callback": emu.forge_callback,
             "inject_update": lambda **raw: emu.inject_update(raw),
             "faults": emu.inject_fault,
             "rate_limits": emu.set_rate_limits,
+            "redeliver": emu.redeliver,
+            "duplicate_updates": emu.duplicate_updates,
         }
 
     def routes(self) -> list[web.RouteDef]:
@@ -55,6 +59,9 @@ class ControlApi:
             web.get("/_emu/topics", self.topics),
             web.get("/_emu/calls", self.calls),
             web.get("/_emu/callback_answers", self.callback_answers),
+            web.get("/_emu/handed_out", self.handed_out),
+            web.get("/_emu/delivered", self.delivered),
+            web.get("/_emu/webhook", self.webhook),
             web.get("/_emu/events", self.events),
             web.delete("/_emu/faults", self.clear_faults),
             web.delete("/_emu/rate_limits", self.clear_rate_limits),
@@ -116,6 +123,16 @@ class ControlApi:
 
     async def callback_answers(self, request: web.Request) -> web.Response:
         return _ok(self.emulator.callback_answers)
+
+    async def handed_out(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", 0))
+        return _ok(self.emulator.handed_out[since:])
+
+    async def delivered(self, request: web.Request) -> web.Response:
+        return _ok(sorted(self.emulator.delivered_update_ids()))
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        return _ok(self.emulator.webhook_info())
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.emulator.clear_faults()

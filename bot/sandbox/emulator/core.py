@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -10,8 +11,11 @@ from aiohttp import web
 
 from .actors import UserActions
 from .control import ControlApi
+from .delivery import WebhookSender
 from .limits import FaultInjector, RateLimiter, RateLimits
 from .server import BotApiServer
+from .updates import Pulse, is_success
+from .webhook import webhook_info
 from .world import World
 
 DEFAULT_TOKEN = "123456:TEST-token-for-the-local-emulator"
@@ -26,10 +30,11 @@ class BotAPIEmulator(UserActions):
         *,
         seed: int | None = None,
     ) -> None:
-        self.world = World(token, bot_username)
+        self.world = World(token, bot_username, seed=seed)
         self.faults = FaultInjector(seed)
         self.limiter = RateLimiter()
         self.api = BotApiServer(self.world, self.faults, self.limiter)
+        self.webhook_sender = WebhookSender(self.world.updates)
         self.control = ControlApi(self)
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -64,11 +69,14 @@ class BotAPIEmulator(UserActions):
         await site.start()
         bound_host, bound_port = self._runner.addresses[0][:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
+        self.webhook_sender.start()
         return self.base_url
 
     async def stop(self) -> None:
         self.world.updates.close()
         self.world.events.close()
+        # Before the server goes: a webhook request in flight is cancelled, not left dangling.
+        await self.webhook_sender.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -112,6 +120,24 @@ class BotAPIEmulator(UserActions):
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         return list(self.world.updates.pending)
+
+    @property
+    def handed_out(self) -> list[dict[str, Any]]:
+        """Every time an update left: each getUpdates result item, each webhook POST attempt.
+
+        ``{"update_id", "via": "poll" | "webhook", "time", "status"}``; status is ``"ok"``
+        for polling, the HTTP status or the error (``"Read timeout expired"`` ...) for a
+        webhook attempt, and ``None`` while the attempt is still waiting for its answer.
+        """
+        return self.world.updates.handed_out
+
+    def delivered_update_ids(self) -> set[int]:
+        """update_ids handed out successfully at least once (getUpdates, or a webhook 2xx)."""
+        return self.world.updates.delivered_ids()
+
+    def webhook_info(self) -> dict[str, Any]:
+        """What getWebhookInfo answers."""
+        return webhook_info(self.world)
 
     def subscribe(self) -> AsyncIterator[dict[str, Any]]:
         """Every new/edited/deleted message (and topic, reaction, callback answer) event."""
@@ -168,11 +194,69 @@ class BotAPIEmulator(UserActions):
                 f"callback query {callback_query_id} not answered within {timeout}s"
             ) from None
 
-    async def _wait(self, find: Callable[[], Any], timeout: float) -> Any:
+    async def wait_for_delivery(
+        self, *update_ids: int, count: int = 1, timeout: float = 10.0
+    ) -> None:
+        """Until each update was handed out successfully ``count`` times (redeliveries count)."""
+        queue = self.world.updates
+
+        def done() -> bool | None:
+            successes = Counter(
+                entry["update_id"] for entry in queue.handed_out if is_success(entry["status"])
+            )
+            return all(successes[update_id] >= count for update_id in update_ids) or None
+
+        try:
+            await self._wait(done, timeout, queue.pulse)
+        except TimeoutError:
+            missing = sorted(set(update_ids) - queue.delivered_ids())
+            raise TimeoutError(
+                f"updates {list(update_ids)} not delivered {count}x within {timeout}s; "
+                f"never delivered: {missing}; last attempts: {queue.handed_out[-5:]}"
+            ) from None
+
+    async def wait_for_hand_outs(
+        self, update_id: int, count: int, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """The update's first ``count`` answered hand-outs, whatever their status (retries)."""
+        queue = self.world.updates
+
+        def find() -> list[dict[str, Any]] | None:
+            settled = [
+                entry
+                for entry in queue.handed_out
+                if entry["update_id"] == update_id and entry["status"] is not None
+            ]
+            return settled[:count] if len(settled) >= count else None
+
+        try:
+            found: list[dict[str, Any]] = await self._wait(find, timeout, queue.pulse)
+        except TimeoutError:
+            raise TimeoutError(
+                f"update {update_id} not handed out {count}x within {timeout}s"
+            ) from None
+        return found
+
+    async def wait_for_call(self, method: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first Bot API call of ``method`` (any case), as soon as its request arrives."""
+        wanted = method.lower()
+
+        def find() -> dict[str, Any] | None:
+            return next((c for c in self.calls if c["method"].lower() == wanted), None)
+
+        try:
+            found: dict[str, Any] = await self._wait(find, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no {method} call within {timeout}s") from None
+        return found
+
+    async def _wait(
+        self, find: Callable[[], Any], timeout: float, pulse: Pulse | None = None
+    ) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            wakeup = self.world.changed.current
+            wakeup = (pulse or self.world.changed).current
             found = find()
             if found is not None:
                 return found
@@ -230,6 +314,55 @@ class BotAPIEmulator(UserActions):
 
     def clear_rate_limits(self) -> None:
         self.limiter.configure(None)
+
+    # ---- webhook and redelivery -------------------------------------------------------------
+
+    @property
+    def webhook_timeout(self) -> float:
+        """Seconds a webhook request may take before it counts as failed (Telegram: ~10)."""
+        return self.webhook_sender.timeout
+
+    @webhook_timeout.setter
+    def webhook_timeout(self, seconds: float) -> None:
+        self.webhook_sender.timeout = seconds
+
+    @property
+    def webhook_retry_delay(self) -> float:
+        """The pause after a first failed webhook request; it doubles with each failure."""
+        return self.webhook_sender.retry_delay
+
+    @webhook_retry_delay.setter
+    def webhook_retry_delay(self, seconds: float) -> None:
+        self.webhook_sender.retry_delay = seconds
+
+    @property
+    def webhook_max_retry_delay(self) -> float:
+        return self.webhook_sender.max_retry_delay
+
+    @webhook_max_retry_delay.setter
+    def webhook_max_retry_delay(self, seconds: float) -> None:
+        self.webhook_sender.max_retry_delay = seconds
+
+    def redeliver(self, update_id: int) -> dict[str, Any]:
+        """Hand an update out once more: same update_id, same body, by getUpdates or webhook.
+
+        getUpdates returns it even though the bot's offset already confirmed it. An update
+        still queued goes out again after its current delivery. Returns the update.
+        """
+        return self.world.updates.redeliver(update_id)
+
+    def duplicate_updates(self, probability: float, *, seed: int | None = None) -> None:
+        """Hand each update out a second time with ``probability`` after its first delivery.
+
+        Telegram occasionally delivers an update twice; 0 turns this off. Draws come from the
+        emulator's seed (or ``seed``), apart from the fault injector's.
+        """
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        queue = self.world.updates
+        queue.duplicate_probability = probability
+        if seed is not None:
+            queue.random.seed(seed)
 
 
 def _describe(entry: Entry) -> str:

@@ -140,6 +140,11 @@ class Window:
         self.stamps.extend([now] * count)
 
 
+# Telegram asks for about one message a second in a private chat and tolerates short bursts:
+# modelled as three in any three seconds.
+PRIVATE_WINDOW_S = 3.0
+
+
 def _window(rate: float, seconds: float) -> tuple[float, float]:
     capacity = rate * seconds
     if capacity < 1:
@@ -172,7 +177,8 @@ class RateLimiter:
         assert self.config is not None
         config = self.config
         if chat_id > 0:
-            key, rate, seconds = f"chat:{chat_id}", config.per_private_chat_per_s, 1.0
+            key, rate = f"chat:{chat_id}", config.per_private_chat_per_s
+            seconds = PRIVATE_WINDOW_S
         else:
             key, rate, seconds = f"chat:{chat_id}", config.per_group_per_min / 60, 60.0
         if key not in self._windows:

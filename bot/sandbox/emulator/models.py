@@ -8,17 +8,24 @@ from typing import Any
 CONTENT_KINDS = (
     "text",
     "photo",
+    "animation",  # before "document": Telegram sends a GIF as both
     "document",
     "contact",
     "sticker",
     "voice",
+    "video",
+    "video_note",
+    "audio",
     "location",
+    "dice",
     "forum_topic_created",
     "forum_topic_edited",
     "forum_topic_closed",
     "forum_topic_reopened",
 )
 SERVICE_KINDS = frozenset(k for k in CONTENT_KINDS if k.startswith("forum_topic_"))
+# Telegram keeps no caption on these: copyMessage drops one given for them.
+CAPTIONLESS_KINDS = frozenset({"contact", "sticker", "video_note", "location", "dice"})
 ICON_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_chats, api_messages
+from . import api_chats, api_messages, webhook
 from .errors import ApiError
 from .limits import FaultInjector, RateLimiter
 from .params import Params
@@ -23,7 +23,7 @@ HANG_SECONDS = 3600.0
 def build_registry() -> dict[str, tuple[str, Handler]]:
     """Lower-cased method name -> (canonical name, handler); Telegram ignores the case."""
     registry: dict[str, tuple[str, Handler]] = {}
-    for table in (api_messages.HANDLERS, api_chats.HANDLERS):
+    for table in (api_messages.HANDLERS, api_chats.HANDLERS, webhook.HANDLERS):
         for name, handler in table.items():
             registry[name.lower()] = (name, handler)
     return registry
@@ -52,6 +52,7 @@ class BotApiServer:
         name, handler = self.registry.get(method.lower(), (method, None))
         call: dict[str, Any] = {"method": name, "params": {}, "time": time.time()}
         self.calls.append(call)
+        self.world.changed.fire()
         try:
             params = await Params.from_request(request)
             call["params"] = params.loggable()

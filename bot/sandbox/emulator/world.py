@@ -18,7 +18,7 @@ FIRST_GROUP_ID = -1_001_700_000_001
 
 
 class World:
-    def __init__(self, token: str, bot_username: str) -> None:
+    def __init__(self, token: str, bot_username: str, *, seed: int | None = None) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0])
         self.bot = EmuUser(
@@ -27,7 +27,7 @@ class World:
         self.users: dict[int, EmuUser] = {}
         self.chats: dict[int, EmuChat] = {}
         self.files = FileStore()
-        self.updates = UpdateQueue()
+        self.updates = UpdateQueue(seed)
         self.events = EventHub()
         self.changed = Pulse()
         self.callback_queries: dict[str, dict[str, Any]] = {}

@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.sandbox.emulator import BotAPIEmulator
 
-from .clock import ClockFile
+from .clock import ClockFile, Stamps
 from .feed import Feed
+from .guide import DEFAULT_TIMEZONE, guide_json
 from .scene import Scene
 from .uploads import BadInput, Upload, album_item, read_multipart
 from .views import chat_views, topic_views
 
 ALBUM_SIZE = 10
+Fresh = Callable[[BotAPIEmulator, Scene], None]
+
+
+class Controls(Protocol):
+    """What the page asks of the running sandbox beyond the emulator (bot/sandbox/run.py)."""
+
+    def clock_moved(self) -> None:
+        """The clock file changed: the bot should look for due work now."""
+
+    async def wipe(self, fresh: Fresh) -> None:
+        """Stop the bot, start over with a new emulator (handed to ``fresh`` as soon as it
+        exists, before the bot starts), an empty database and real time; return once the new
+        bot polls."""
 
 
 class SandboxApi:
-    def __init__(self, emulator: BotAPIEmulator, scene: Scene, clock: ClockFile, feed: Feed):
+    def __init__(
+        self,
+        emulator: BotAPIEmulator,
+        scene: Scene,
+        clock: ClockFile,
+        feed: Feed,
+        stamps: Stamps,
+        *,
+        controls: Controls | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
+    ):
         self.emulator = emulator
         self.scene = scene
         self.clock = clock
         self.feed = feed
+        self.stamps = stamps
+        self.controls = controls
+        self.timezone = timezone
+        self.wiping = False
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -41,17 +71,22 @@ class SandboxApi:
             web.post("/api/send_location", self.send_location),
             web.post("/api/press", self.press),
             web.post("/api/upload", self.upload),
+            web.post("/api/wipe", self.wipe),
         ]
 
     # ---- reading ----------------------------------------------------------------------------
 
     async def state(self, request: web.Request) -> web.Response:
         bot = self.emulator.world.bot
+        clock = self.clock.json()
         return _ok(
             {
                 **self.scene.json(),
                 "bot": {"user_id": bot.id, "name": bot.first_name, "username": bot.username},
-                "clock": self.clock.json(),
+                "clock": clock,
+                "guide": guide_json(self.timezone, clock["now"]),
+                "can_wipe": self.controls is not None,
+                "wiping": self.wiping,
             }
         )
 
@@ -59,7 +94,7 @@ class SandboxApi:
         chat_id = _int(dict(request.query), "chat_id")
         if chat_id not in self.emulator.world.chats:
             raise BadInput(f"unknown chat {chat_id}")
-        return _ok(chat_views(self.emulator, chat_id))
+        return _ok(chat_views(self.emulator, chat_id, self.stamps))
 
     async def topics(self, request: web.Request) -> web.Response:
         return _ok(topic_views(self.emulator, self.scene.group_id))
@@ -87,13 +122,51 @@ class SandboxApi:
 
     async def set_clock(self, request: web.Request) -> web.Response:
         body = await _json(request)
+        self._not_wiping()
         if body.get("reset"):
             self.clock.reset()
         else:
             self.clock.advance(_int(body, "add_seconds"))
+        if self.controls is not None:
+            self.controls.clock_moved()
         clock = self.clock.json()
         self.feed.publish({"type": "clock", "clock": clock})
         return _ok(clock)
+
+    # ---- starting over ----------------------------------------------------------------------
+
+    async def wipe(self, request: web.Request) -> web.Response:
+        """Every chat, topic, appeal and the clock offset gone; the same personas and staff."""
+        body = await _json(request)
+        if body.get("confirm") is not True:
+            raise BadInput('send {"confirm": true}: this wipes every chat, appeal and the clock')
+        if self.controls is None:
+            return _fail("wiping needs the whole sandbox (python -m bot sandbox)", status=501)
+        if self.wiping:
+            return _fail("the sandbox is being wiped already", status=409)
+        self.wiping = True
+        self.feed.publish({"type": "wiping"})
+        try:
+            # Shielded: a page that goes away meanwhile must not leave half a sandbox.
+            await asyncio.shield(self.controls.wipe(self._fresh))
+        except Exception as error:
+            self.feed.publish({"type": "wipe_failed", "error": str(error)})
+            return _fail(f"wiping failed: {error}", status=500)
+        finally:
+            self.wiping = False
+        clock = self.clock.json()
+        self.feed.publish({"type": "wiped", "clock": clock})
+        return _ok({"clock": clock})
+
+    def _fresh(self, emulator: BotAPIEmulator, scene: Scene) -> None:
+        self.emulator = emulator
+        self.scene = scene
+        self.stamps.clear()
+        self.feed.rebind(emulator)
+
+    def _not_wiping(self) -> None:
+        if self.wiping:
+            raise BadInput("the sandbox is being wiped; try again in a few seconds")
 
     # ---- acting -----------------------------------------------------------------------------
 
@@ -114,6 +187,7 @@ class SandboxApi:
 
     async def send_contact(self, request: web.Request) -> web.Response:
         body = await _json(request)
+        self._not_wiping()
         persona = self.scene.persona(_int(body, "user_id"))
         if persona is None:
             raise BadInput("only an owner persona shares a contact")
@@ -174,6 +248,7 @@ class SandboxApi:
 
     def _where(self, body: dict[str, Any]) -> tuple[int, int | None, int | None]:
         """Who acts, in which chat and topic: owners in their own chat, staff in the group."""
+        self._not_wiping()
         user_id = _int(body, "user_id")
         chat_id = _opt_int(body, "chat_id")
         thread_id = _opt_int(body, "thread_id")

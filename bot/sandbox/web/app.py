@@ -9,9 +9,10 @@ from aiohttp import web
 
 from bot.sandbox.emulator import BotAPIEmulator
 
-from .api import SandboxApi, errors_as_json
-from .clock import ClockFile
+from .api import Controls, SandboxApi, errors_as_json
+from .clock import ClockFile, Stamps
 from .feed import Feed
+from .guide import DEFAULT_TIMEZONE
 from .scene import Scene
 
 STATIC = Path(__file__).with_name("static")
@@ -20,13 +21,24 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
-def make_app(emulator: BotAPIEmulator, scene: Scene, clock: ClockFile) -> web.Application:
-    feed = Feed(emulator)
+def make_app(
+    emulator: BotAPIEmulator,
+    scene: Scene,
+    clock: ClockFile,
+    *,
+    controls: Controls | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> web.Application:
+    """The page and its API. ``controls`` (the running sandbox) lets the page reach the bot
+    when the clock moves and wipe everything; without it (tests) there is no wiping."""
+    stamps = Stamps(clock)
+    feed = Feed(emulator, stamps)
     app = web.Application(
         client_max_size=MAX_UPLOAD_BYTES, middlewares=[local_only, errors_as_json]
     )
     app[FEED_KEY] = feed
-    app.add_routes(SandboxApi(emulator, scene, clock, feed).routes())
+    api = SandboxApi(emulator, scene, clock, feed, stamps, controls=controls, timezone=timezone)
+    app.add_routes(api.routes())
     app.add_routes([web.get("/", index), web.static("/static", STATIC)])
     app.on_startup.append(_attach_feed)
     app.on_shutdown.append(_close_feed)

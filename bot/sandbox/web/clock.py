@@ -43,3 +43,26 @@ class ClockFile:
     def json(self) -> dict[str, Any]:
         offset = self.offset()
         return {"offset_seconds": offset, "now": time.time() + offset}
+
+
+class Stamps:
+    """The sandbox time of each message: the real time it was sent plus the offset then.
+
+    The emulator stamps messages with real time; a message keeps the sandbox time it was sent
+    at even after the clock moves again. A message first seen without a stamp (none should
+    be: the feed sees every message as it is stored) gets the offset of now.
+    """
+
+    def __init__(self, clock: ClockFile) -> None:
+        self.clock = clock
+        self._dates: dict[tuple[int, int], int] = {}
+
+    def of(self, chat_id: int, message_id: int, date: int) -> int:
+        key = (chat_id, message_id)
+        stamp = self._dates.get(key)
+        if stamp is None:
+            stamp = self._dates[key] = date + self.clock.offset()
+        return stamp
+
+    def clear(self) -> None:
+        self._dates.clear()

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.sandbox.emulator import BotAPIEmulator
 
+from .clock import Stamps
 from .views import message_view, topic_views
 
 Event = dict[str, Any]
@@ -18,17 +19,29 @@ KEEPALIVE_SECONDS = 15.0
 
 
 class Feed:
-    def __init__(self, emulator: BotAPIEmulator) -> None:
+    def __init__(self, emulator: BotAPIEmulator, stamps: Stamps | None = None) -> None:
         self.emulator = emulator
+        self.stamps = stamps
         self._queues: set[asyncio.Queue[Event | None]] = set()
         self._closed = False
+        self._attached = False
 
     def attach(self) -> None:
         self.emulator.listeners.append(self.on_emulator_event)
+        self._attached = True
 
     def detach(self) -> None:
+        self._attached = False
         if self.on_emulator_event in self.emulator.listeners:
             self.emulator.listeners.remove(self.on_emulator_event)
+
+    def rebind(self, emulator: BotAPIEmulator) -> None:
+        """Follow a fresh emulator (the sandbox's data was wiped)."""
+        attached = self._attached
+        self.detach()
+        self.emulator = emulator
+        if attached:
+            self.attach()
 
     def on_emulator_event(self, event: Event) -> None:
         page_event = self.translate(event)
@@ -41,7 +54,7 @@ class Feed:
             return {
                 "type": "message",
                 "action": kind,
-                "message": message_view(self.emulator, event["message"]),
+                "message": message_view(self.emulator, event["message"], self.stamps),
             }
         if kind == "topic":
             chat_id = event["chat_id"]

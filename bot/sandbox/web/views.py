@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.sandbox.emulator import BotAPIEmulator
+
+from .clock import Stamps
 
 View = dict[str, Any]
 _FILE_KINDS = ("document", "sticker", "voice")
@@ -14,6 +17,11 @@ _SERVICE_TEXT = {
     "forum_topic_closed": "Topic closed",
     "forum_topic_reopened": "Topic reopened",
 }
+# What the bot keeps in the operator group as an internal note (handlers/operator.py), and
+# its reactions: ✍ kept as a note, 👍 delivered to the owner.
+_NOTE_TEXT = re.compile(r"!|/note(?:@\w+)?(?:\s|$)")
+NOTED = "✍"
+DELIVERED = "👍"
 
 
 def sender_name(emulator: BotAPIEmulator, user_id: int) -> str:
@@ -25,21 +33,32 @@ def sender_name(emulator: BotAPIEmulator, user_id: int) -> str:
     return " ".join(part for part in (user.first_name, user.last_name) if part)
 
 
-def message_view(emulator: BotAPIEmulator, entry: dict[str, Any]) -> View:
-    """One message as the page draws it; ``entry`` is an emulator transcript entry."""
+def message_view(
+    emulator: BotAPIEmulator, entry: dict[str, Any], stamps: Stamps | None = None
+) -> View:
+    """One message as the page draws it; ``entry`` is an emulator transcript entry.
+
+    ``date`` is real time (the order things happened in), ``sandbox_date`` the sandbox clock's
+    time when the message was sent (what the page shows).
+    """
     content: dict[str, Any] = entry["content"]
     kind: str = entry["kind"]
     markup: dict[str, Any] = entry["reply_markup"] or {}
+    date: int = entry["date"]
+    reactions = [r.get("emoji") for r in entry["reaction"] if r.get("emoji")]
+    text = entry["text"] if entry["text"] is not None else entry["caption"]
+    staff_post = entry["chat_id"] < 0 and not entry["from_bot"]
     view: View = {
         "chat_id": entry["chat_id"],
         "message_id": entry["message_id"],
         "thread_id": entry["message_thread_id"],
-        "date": entry["date"],
+        "date": date,
+        "sandbox_date": stamps.of(entry["chat_id"], entry["message_id"], date) if stamps else date,
         "from_bot": entry["from_bot"],
         "sender_id": entry["from_user_id"],
         "sender": sender_name(emulator, entry["from_user_id"]),
         "kind": kind,
-        "text": entry["text"] if entry["text"] is not None else entry["caption"],
+        "text": text,
         "entities": entry["entities"],
         "inline_keyboard": _inline_rows(markup),
         "reply_keyboard": _reply_keyboard(markup),
@@ -49,7 +68,11 @@ def message_view(emulator: BotAPIEmulator, entry: dict[str, Any]) -> View:
         "forwarded": entry["forwarded"],
         "edited": entry["edited"],
         "deleted": entry["deleted"],
-        "reaction": [r.get("emoji") for r in entry["reaction"] if r.get("emoji")],
+        "reaction": reactions,
+        # A staff member's internal note: the bot keeps it in the group (✍), never relays it.
+        "note": staff_post and is_note(text, reactions),
+        # A staff message the bot delivered to the owner.
+        "relayed": staff_post and DELIVERED in reactions,
     }
     if kind in _SERVICE_TEXT:
         view["service"] = _SERVICE_TEXT[kind].format(name=content[kind].get("name", ""))
@@ -66,9 +89,16 @@ def message_view(emulator: BotAPIEmulator, entry: dict[str, Any]) -> View:
     return view
 
 
-def chat_views(emulator: BotAPIEmulator, chat_id: int) -> list[View]:
+def is_note(text: str | None, reactions: list[str]) -> bool:
+    """Marked ✍ by the bot, or written as a note and not (yet) delivered as a message."""
+    if NOTED in reactions:
+        return True
+    return bool(text and _NOTE_TEXT.match(text)) and DELIVERED not in reactions
+
+
+def chat_views(emulator: BotAPIEmulator, chat_id: int, stamps: Stamps | None = None) -> list[View]:
     return [
-        message_view(emulator, entry)
+        message_view(emulator, entry, stamps)
         for entry in emulator.transcript(chat_id)
         if not entry["deleted"]
     ]

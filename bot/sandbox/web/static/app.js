@@ -1,12 +1,16 @@
 // The sandbox page: owner personas on the left, the operator forum on the right, live updates.
+// On a narrow screen (a phone) the two panes are tabs, and the topic list is a screen of its own.
 
-import { currentReplyKeyboard, followBottom, isAtBottom, nameColor, renderMessages } from "./chat.js";
-import { SandboxClock } from "./clock.js";
-import { el, formatTime, plainSnippet } from "./rich.js";
+import { currentReplyKeyboard, followBottom, isAtBottom, nameColor, renderMessages, shownDate } from "./chat.js";
+import { SandboxClock, describeOffset } from "./clock.js";
+import { el, formatTime, isoDay, plainSnippet, setZoneOffset } from "./rich.js";
 
 const TYPING_MS = 5000;
-const clock = new SandboxClock((body) => act("owner", "/api/clock", { body }));
+const clock = new SandboxClock((body) => act("owner", "/api/clock", { body }), clockMoved);
 const PENDING_MS = 15000;
+const PHONE = window.matchMedia("(max-width: 899px)");
+const GUIDE_SEEN = "adal-sandbox-guide-seen";
+const PLACE = "adal-sandbox-place";
 
 const state = {
   info: null,
@@ -21,6 +25,10 @@ const state = {
   typing: new Map(), // chat_id -> until (ms)
   keyboardOverride: new Map(), // persona id -> {message_id, shown}: the ⌨ toggle
   replyTo: null,
+  tab: "owner", // the pane shown on a phone
+  tabUnread: { owner: 0, operator: 0 }, // new messages in the pane not shown (phone)
+  listing: false, // phone: the operator pane shows its topic list instead of a chat
+  wiping: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -67,18 +75,49 @@ function bump(key) {
 }
 
 async function loadAll() {
-  state.info = await call("/api/state");
-  clock.set(state.info.clock);
-  state.persona ??= state.info.personas[0].user_id;
-  state.staff ??= state.info.staff[0].user_id;
+  const info = await call("/api/state");
+  state.info = info;
+  setZoneOffset(info.guide.utc_offset_seconds);
+  clock.set(info.clock);
+  restorePlace();
+  if (!info.personas.some((p) => p.user_id === state.persona)) state.persona = info.personas[0].user_id;
+  if (!info.staff.some((s) => s.user_id === state.staff)) state.staff = info.staff[0].user_id;
   const chatIds = [...state.info.personas.map((p) => p.user_id), groupId()];
   const lists = await Promise.all(chatIds.map((id) => call(`/api/messages?chat_id=${id}`)));
   chatIds.forEach((id, index) => state.chats.set(id, new Map(lists[index].map((m) => [m.message_id, m]))));
   state.topics = await call("/api/topics");
+  if (state.topic !== null && !state.topics.some((t) => t.thread_id === state.topic)) state.topic = null;
   $("bot-name").textContent = state.info.bot.name;
   $("group-title").textContent = state.info.group.title;
   renderStaff();
+  renderGuide();
+  setWiping(info.wiping);
+  renderTabs();
   renderAll("bottom");
+}
+
+// A reload keeps the persona, the topic, who posts and the tab (this browser tab only).
+function savePlace() {
+  const place = { persona: state.persona, staff: state.staff, topic: state.topic, tab: state.tab };
+  try {
+    sessionStorage.setItem(PLACE, JSON.stringify(place));
+  } catch {
+    // storage may be off; the place is then not kept
+  }
+}
+
+function restorePlace() {
+  if (state.info && state.persona !== null) return; // only on the first load of this page
+  let place = {};
+  try {
+    place = JSON.parse(sessionStorage.getItem(PLACE) || "{}") || {};
+  } catch {
+    place = {};
+  }
+  state.persona ??= place.persona ?? null;
+  state.staff ??= place.staff ?? null;
+  if (place.topic !== undefined && state.topic === null) state.topic = place.topic;
+  if (place.tab === "owner" || place.tab === "operator") state.tab = place.tab;
 }
 
 // ---- live updates ----------------------------------------------------------------------------
@@ -97,6 +136,8 @@ function setConnection(live) {
   const node = $("conn");
   node.textContent = live ? "live" : "disconnected";
   node.classList.toggle("live", live);
+  node.title = live ? "Live updates" : "The sandbox is not answering: is it still running?";
+  document.body.classList.toggle("offline", !live);
 }
 
 function onEvent(event) {
@@ -112,6 +153,12 @@ function onEvent(event) {
     renderStatus();
     setTimeout(renderStatus, TYPING_MS + 50);
   } else if (event.type === "clock") clock.set(event.clock);
+  else if (event.type === "wiping") setWiping(true);
+  else if (event.type === "wiped") wiped(event.clock);
+  else if (event.type === "wipe_failed") {
+    setWiping(false);
+    toast("owner", `⚠ Wiping failed: ${event.error}`, true);
+  }
 }
 
 function onMessage(action, message) {
@@ -120,6 +167,11 @@ function onMessage(action, message) {
   chat.set(message.message_id, message);
   if (message.from_bot) state.typing.delete(message.chat_id);
   const isNew = action === "new";
+  const pane = message.chat_id === groupId() ? "operator" : "owner";
+  if (isNew && !message.service && PHONE.matches && pane !== state.tab) {
+    state.tabUnread[pane] += 1;
+    renderTabs();
+  }
   if (message.chat_id === groupId()) {
     const shown = inTopic(message, state.topic);
     if (isNew && !message.service && !shown) bump(`topic:${message.thread_id}`);
@@ -167,9 +219,9 @@ function onCallbackAnswer(event) {
 
 // ---- rendering -------------------------------------------------------------------------------
 
-function rerender(pane) {
-  if (pane === "owner") renderOwner();
-  else renderOperator();
+function rerender(pane, scroll = "auto") {
+  if (pane === "owner") renderOwner(scroll);
+  else renderOperator(scroll);
 }
 
 function renderAll(scroll) {
@@ -197,6 +249,7 @@ function renderPersonas() {
 function selectPersona(userId) {
   state.persona = userId;
   state.unread.delete(`chat:${userId}`);
+  savePlace();
   renderOwner("bottom");
   $("owner-composer").querySelector("textarea").focus();
 }
@@ -217,7 +270,7 @@ function renderOwner(scroll = "auto") {
     isOwn: (m) => !m.from_bot,
     showSender: () => false,
     showBotName: false,
-    emptyText: "Start the conversation: type /start",
+    emptyText: "Start the conversation: type /start (new here? “Start here” at the top explains what to try)",
     isPending: (m, data) => state.pendingKeys.has(pendingKey(m.chat_id, m.message_id, data)),
     onPress: (m, button) => press("owner", state.persona, m, button),
   }, stick);
@@ -281,6 +334,7 @@ function topicEntries() {
   const lastOf = (topic) => group.filter((m) => inTopic(m, topic) && !m.service).at(-1);
   const general = { thread_id: null, name: "General", icon_color: "#8e9aa6", closed: false, last: lastOf(null) };
   const topics = state.topics.map((t) => ({ ...t, last: lastOf(t.thread_id) }));
+  // Newest activity first, by real time: the order things happened in, whatever the clock did.
   topics.sort((a, b) => (b.last?.date ?? 0) - (a.last?.date ?? 0) || b.thread_id - a.thread_id);
   return [general, ...topics];
 }
@@ -299,7 +353,7 @@ function renderTopics() {
       el("span", { class: "topic-name" }, topic.closed ? "🔒 " : "", topic.name),
       el("span", { class: "topic-last" }, topic.last ? `${topic.last.from_bot ? "" : `${topic.last.sender.split(" ")[0]}: `}${plainSnippet(topic.last, 48)}` : "")),
     el("span", { class: "topic-side" },
-      el("span", { class: "topic-time" }, topic.last ? formatTime(topic.last.date) : ""),
+      el("span", { class: "topic-time" }, topic.last ? formatTime(shownDate(topic.last)) : ""),
       unread ? el("span", { class: "badge" }, String(unread)) : null));
   }));
 }
@@ -307,8 +361,61 @@ function renderTopics() {
 function selectTopic(threadId) {
   state.topic = threadId;
   state.replyTo = null;
+  state.listing = false;
   state.unread.delete(`topic:${threadId}`);
+  savePlace();
+  renderForumView();
   renderOperator("bottom");
+}
+
+// ---- phone layout: tabs, and the topic list as a screen ---------------------------------------
+
+function renderTabs() {
+  for (const tab of document.querySelectorAll("#tabs .tab")) {
+    const pane = tab.dataset.pane;
+    const current = pane === state.tab;
+    tab.setAttribute("aria-selected", String(current));
+    const count = state.tabUnread[pane];
+    const badge = tab.querySelector(".badge");
+    badge.hidden = !count;
+    badge.textContent = String(count);
+  }
+  $("owner-pane").classList.toggle("current", state.tab === "owner");
+  $("operator-pane").classList.toggle("current", state.tab === "operator");
+}
+
+function selectTab(pane) {
+  const changed = state.tab !== pane;
+  state.tab = pane;
+  state.tabUnread[pane] = 0;
+  savePlace();
+  renderTabs();
+  // A pane that was hidden has not been laid out: put its newest messages in view.
+  if (changed) rerender(pane, "bottom");
+}
+
+function renderForumView() {
+  $("forum").classList.toggle("listing", state.listing);
+  $("topics-open").setAttribute("aria-expanded", String(state.listing));
+}
+
+function setupLayout() {
+  for (const tab of document.querySelectorAll("#tabs .tab")) {
+    tab.addEventListener("click", () => selectTab(tab.dataset.pane));
+  }
+  $("topics-open").addEventListener("click", () => {
+    state.listing = !state.listing;
+    renderForumView();
+  });
+  PHONE.addEventListener("change", () => {
+    state.tabUnread = { owner: 0, operator: 0 };
+    state.listing = false;
+    renderTabs();
+    renderForumView();
+    if (state.info) renderAll("bottom");
+  });
+  renderTabs();
+  renderForumView();
 }
 
 function renderOperator(scroll = "auto") {
@@ -426,11 +533,132 @@ function setupCommandClicks() {
   });
 }
 
+// ---- the clock ------------------------------------------------------------------------------
+
+function clockMoved(moved, body) {
+  const what = body.reset ? "Back to real time" : `Clock ${describeOffset(body.add_seconds)}`;
+  toast(state.tab === "operator" && PHONE.matches ? "operator" : "owner",
+    `${what}: the bot is sending what fell due now`);
+  renderGuide();
+}
+
+// ---- start here -----------------------------------------------------------------------------
+
+function renderGuide() {
+  if (!state.info) return;
+  const { guide } = state.info;
+  $("sample-iin").textContent = guide.iin;
+  $("sample-bin").textContent = guide.bin;
+  $("guide-zone").textContent = guide.timezone;
+  $("clock-label").textContent = `Sandbox time (${guide.timezone})`;
+  // A hearing a week ahead of the sandbox's today, so the reminders come with the clock.
+  const day = isoDay(clock.now() + 7 * 86400);
+  $("guide-hearing").textContent = `/hearing ${day} 15:00 Өскемен, Тәуелсіздік даңғ. 1, каб. 305`;
+  for (const button of document.querySelectorAll("[data-wipe]")) button.hidden = !state.info.can_wipe;
+}
+
+function showGuide(open) {
+  $("guide").hidden = !open;
+  $("guide-open").setAttribute("aria-expanded", String(open));
+  if (!open) {
+    try {
+      localStorage.setItem(GUIDE_SEEN, "1");
+    } catch {
+      // storage may be off: then it opens on each visit
+    }
+  }
+}
+
+function guideSeen() {
+  try {
+    return Boolean(localStorage.getItem(GUIDE_SEEN));
+  } catch {
+    return false;
+  }
+}
+
+// Puts a sample into a composer (the owner's or the staff's), as if typed, ready to send.
+function fillComposer(pane, text) {
+  if (PHONE.matches) {
+    showGuide(false);
+    selectTab(pane);
+  }
+  const textarea = $(pane === "owner" ? "owner-composer" : "group-composer").querySelector("textarea");
+  textarea.value = text;
+  textarea.dispatchEvent(new Event("input"));
+  textarea.focus();
+}
+
+function setupGuide() {
+  $("guide-open").addEventListener("click", () => showGuide($("guide").hidden));
+  $("guide-close").addEventListener("click", () => showGuide(false));
+  $("sample-iin").addEventListener("click", () => fillComposer("owner", state.info.guide.iin));
+  $("sample-bin").addEventListener("click", () => fillComposer("owner", state.info.guide.bin));
+  $("guide-hearing").classList.add("sample-command");
+  $("guide-hearing").title = "Put it in the staff's message box (open the appeal's topic first)";
+  $("guide-hearing").addEventListener("click", () => fillComposer("operator", $("guide-hearing").textContent));
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (!$("wipe-confirm").hidden) $("wipe-confirm").hidden = true;
+    else if (!$("guide").hidden) showGuide(false);
+  });
+  if (!guideSeen()) showGuide(true);
+}
+
+// ---- wiping the data ------------------------------------------------------------------------
+
+function setupWipe() {
+  for (const button of document.querySelectorAll("[data-wipe]")) {
+    button.addEventListener("click", () => {
+      $("wipe-confirm").hidden = false;
+      $("wipe-go").focus();
+    });
+  }
+  $("wipe-cancel").addEventListener("click", () => {
+    $("wipe-confirm").hidden = true;
+  });
+  $("wipe-go").addEventListener("click", async () => {
+    $("wipe-confirm").hidden = true;
+    setWiping(true);
+    const result = await act("owner", "/api/wipe", { body: { confirm: true } });
+    if (result) wiped(result.clock);
+    else setWiping(false);
+  });
+}
+
+function setWiping(on) {
+  state.wiping = Boolean(on);
+  $("wiping").hidden = !state.wiping;
+}
+
+// Everything the page knew is gone: the same personas and staff, no messages, real time.
+function wiped(clockState) {
+  if (!state.wiping) return; // the other of the two signs (the answer, the event) came first
+  setWiping(false);
+  state.chats.clear();
+  state.topics = [];
+  state.topic = null;
+  state.listing = false;
+  state.unread.clear();
+  state.pending.clear();
+  state.pendingKeys.clear();
+  state.typing.clear();
+  state.keyboardOverride.clear();
+  state.replyTo = null;
+  state.tabUnread = { owner: 0, operator: 0 };
+  if (clockState) clock.set(clockState);
+  savePlace();
+  renderTabs();
+  renderForumView();
+  loadAll().catch((error) => toast("owner", `⚠ ${error.message}`, true));
+}
+
 // ---- toasts ----------------------------------------------------------------------------------
 
 function toast(pane, text, strong = false) {
   const paneNode = pane === "owner" ? $("owner-pane") : $("operator-pane");
-  const rect = paneNode.getBoundingClientRect();
+  let rect = paneNode.getBoundingClientRect();
+  if (!rect.width) rect = $("panes").getBoundingClientRect(); // a hidden tab: the one shown
   const node = el("div", { class: strong ? "toast strong" : "toast", role: "status", "data-testid": "toast" }, text);
   node.style.left = `${rect.left + rect.width / 2}px`;
   node.style.top = `${rect.top + rect.height * 0.4}px`;
@@ -455,8 +683,12 @@ function start() {
   });
   $("staff").addEventListener("change", (event) => {
     state.staff = Number(event.target.value);
+    savePlace();
     renderOperator();
   });
+  setupLayout();
+  setupGuide();
+  setupWipe();
   connect();
 }
 

@@ -4,6 +4,11 @@ import { el, formatDay, formatSize, formatTime, plainSnippet, richText, safeUrl 
 
 const NAME_COLORS = ["#e17076", "#faa774", "#a695e7", "#7bc862", "#6ec9cb", "#65aadd", "#ee7aae"];
 
+// The sandbox clock's time of a message (what the bot's own texts of that moment say).
+export function shownDate(message) {
+  return message.sandbox_date ?? message.date;
+}
+
 export function nameColor(id) {
   return NAME_COLORS[Math.abs(Number(id)) % NAME_COLORS.length];
 }
@@ -44,6 +49,9 @@ function fileNode(file) {
 function bubbleBody(group, ctx) {
   const first = group[0];
   const body = el("div", { class: "bubble-body" });
+  if (first.note) {
+    body.append(el("div", { class: "note-badge", "data-testid": "note-badge", title: "The bot keeps this in the group: the owner never sees it" }, "🔒 internal note · not sent to the owner"));
+  }
   if (!first.from_bot && ctx.showSender(first) || first.from_bot && ctx.showBotName) {
     body.append(el("div", { class: "sender", style: `color:${first.from_bot ? "#3390ec" : nameColor(first.sender_id)}` }, first.sender));
   }
@@ -77,10 +85,12 @@ function bubbleBody(group, ctx) {
   }
   const last = group[group.length - 1];
   const reactions = group.flatMap((m) => m.reaction);
+  const when = shownDate(last);
   body.append(el("div", { class: "meta" },
+    group.some((m) => m.relayed) ? el("span", { class: "relayed", title: "The bot delivered it to the owner" }, "sent to the owner") : null,
     reactions.length ? el("span", { class: "reaction" }, reactions.join(" ")) : null,
     last.edited ? "edited " : "",
-    el("time", { datetime: new Date(last.date * 1000).toISOString() }, formatTime(last.date))));
+    el("time", { datetime: new Date(when * 1000).toISOString() }, formatTime(when))));
   return body;
 }
 
@@ -110,16 +120,18 @@ function messageNode(group, ctx) {
     return el("div", { class: "service", dataset: { messageId: first.message_id } }, el("span", {}, first.service));
   }
   const own = ctx.isOwn(first);
-  const bubble = el("div", { class: `bubble ${first.kind === "sticker" ? "bare" : ""}` }, bubbleBody(group, ctx));
+  const classes = ["bubble", first.kind === "sticker" ? "bare" : "", first.note ? "note" : ""].filter(Boolean);
+  const bubble = el("div", { class: classes.join(" ") }, bubbleBody(group, ctx));
   if (ctx.onReply) {
     bubble.append(el("button", {
       type: "button", class: "reply-btn-small", title: "Reply", onclick: () => ctx.onReply(first),
     }, "↩"));
   }
+  const keyboard = keyboardNode(group[group.length - 1], ctx);
   return el("div", {
-    class: `msg ${own ? "out" : "in"}`,
+    class: `msg ${own ? "out" : "in"}${keyboard ? " with-keyboard" : ""}${first.note ? " is-note" : ""}`,
     dataset: { messageId: first.message_id, testid: "message" },
-  }, bubble, keyboardNode(group[group.length - 1], ctx));
+  }, bubble, keyboard);
 }
 
 export function isAtBottom(container) {
@@ -144,7 +156,7 @@ export function renderMessages(container, messages, ctx, stick) {
   const fragment = document.createDocumentFragment();
   let lastDay = null;
   for (const group of groupAlbums(messages)) {
-    const day = formatDay(group[0].date);
+    const day = formatDay(shownDate(group[0]));
     if (day !== lastDay) {
       fragment.append(el("div", { class: "day" }, el("span", {}, day)));
       lastDay = day;

@@ -1,16 +1,9 @@
 // The sandbox clock in the top bar: the bot's "now" is real time plus an offset in seconds.
 
+import { formatMoment } from "./rich.js";
+
 const $ = (id) => document.getElementById(id);
-const ALMATY = new Intl.DateTimeFormat([], {
-  timeZone: "Asia/Almaty",
-  weekday: "short",
-  day: "numeric",
-  month: "short",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
+const NARROW = window.matchMedia("(max-width: 899px)");
 
 export function describeOffset(seconds) {
   if (!seconds) return "real time";
@@ -25,10 +18,17 @@ export function describeOffset(seconds) {
 }
 
 export class SandboxClock {
-  // post(body) asks the server to move the clock and resolves to the new clock, or null.
-  constructor(post) {
+  // post(body) asks the server to move the clock and resolves to the new clock, or null;
+  // moved(clock, body) is told after each move the page made.
+  constructor(post, moved = () => {}) {
     this.post = post;
+    this.moved = moved;
     this.offset = 0;
+  }
+
+  // The sandbox's "now", unix seconds.
+  now() {
+    return Date.now() / 1000 + this.offset;
   }
 
   set(clock) {
@@ -37,14 +37,17 @@ export class SandboxClock {
   }
 
   render() {
-    $("clock-now").textContent = ALMATY.format(new Date(Date.now() + this.offset * 1000));
+    $("clock-now").textContent = formatMoment(this.now(), { short: NARROW.matches });
     $("clock-offset").textContent = describeOffset(this.offset);
     $("clock-offset").classList.toggle("shifted", Boolean(this.offset));
   }
 
   async move(body) {
     const clock = await this.post(body);
-    if (clock) this.set(clock);
+    if (clock) {
+      this.set(clock);
+      this.moved(clock, body);
+    }
   }
 
   start() {
@@ -52,6 +55,13 @@ export class SandboxClock {
       button.addEventListener("click", () => this.move({ add_seconds: Number(button.dataset.add) }));
     }
     $("clock-reset").addEventListener("click", () => this.move({ reset: true }));
+    // On a phone the buttons fold into a menu under the time.
+    const toggle = $("clock-toggle");
+    toggle.addEventListener("click", () => {
+      const open = !toggle.closest(".clock").classList.contains("open");
+      toggle.closest(".clock").classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    });
     this.render();
     setInterval(() => this.render(), 1000);
   }

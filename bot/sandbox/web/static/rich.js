@@ -93,12 +93,43 @@ export function richText(text, entities = []) {
   return fragment;
 }
 
+// Times are shown in the bot's zone (an offset from the server, so the browser's own zone and
+// its zone data play no part): the wall clock the bot's texts use.
+let zoneOffset = 5 * 3600;
+const TIME = new Intl.DateTimeFormat([], { timeZone: "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const DAY = new Intl.DateTimeFormat([], { timeZone: "UTC", day: "numeric", month: "long", year: "numeric" });
+const FULL = new Intl.DateTimeFormat([], {
+  timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+
+export function setZoneOffset(seconds) {
+  zoneOffset = Number(seconds) || 0;
+}
+
+function zoned(unix) {
+  return new Date((unix + zoneOffset) * 1000);
+}
+
 export function formatTime(unix) {
-  return new Date(unix * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return TIME.format(zoned(unix));
 }
 
 export function formatDay(unix) {
-  return new Date(unix * 1000).toLocaleDateString([], { day: "numeric", month: "long", year: "numeric" });
+  return DAY.format(zoned(unix));
+}
+
+const SHORT = new Intl.DateTimeFormat([], {
+  timeZone: "UTC", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+export function formatMoment(unix, { short = false } = {}) {
+  return (short ? SHORT : FULL).format(zoned(unix));
+}
+
+// "2026-12-08" in the bot's zone.
+export function isoDay(unix) {
+  return zoned(unix).toISOString().slice(0, 10);
 }
 
 export function formatSize(bytes) {

@@ -1,0 +1,171 @@
+"""Queue what should be said in the caller's transaction; the sender says it after the commit.
+
+Plain data only: a Bot API method name and its JSON parameters. Buttons are stored as plain
+`Button`s under {"$buttons": rows} and become Telegram's inline keyboard only when the call is
+made (bot/telegram/sender.py, with the callback data of bot/keyboards/callbacks.py).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import OutboxMessage, OutboxState
+from models.db import insert_for
+
+TOPIC = "topic"  # place: the appeal's topic, or under its card in a group without topics
+RELAY_KIND = "relay"  # outbox kind of every call that carries a relayed message
+# after[PIECE_OF]: which relayed message a row carries (a piece of, when split); effects
+# ignore it, the owner's data export puts a split message together again.
+PIECE_OF = "piece_of"
+# last_error of a row cancelled because its chat blocked the bot; queued again if the person
+# comes back before it is out of date (Sender.chat_back).
+BLOCKED = "chat blocked the bot"
+# session.info key: this transaction queued rows (the bell rings after its commit).
+QUEUED_KEY = "outbox_queued"
+BUTTONS = "$buttons"
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button as plain data: its text, what it does, and the values it carries
+    (`action` names a callback of bot/keyboards/callbacks.py BUTTON_DATA)."""
+
+    text: str
+    action: str
+    values: dict[str, str | int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "action": self.action, "values": dict(self.values)}
+
+
+Buttons = Sequence[Sequence[Button]]  # rows of buttons
+
+
+def buttons_json(rows: Buttons) -> dict[str, Any]:
+    return {BUTTONS: [[button.as_json() for button in row] for row in rows]}
+
+
+def mark_queued(session: AsyncSession) -> None:
+    session.info[QUEUED_KEY] = True
+
+
+async def queue_call(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    method: str,
+    params: dict[str, Any],
+    kind: str,
+    now: datetime,
+    appeal_id: int | None = None,
+    thread_id: int | None = None,
+    place: str | None = None,
+    after: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    stale_at: datetime | None = None,
+    while_status: str | None = None,
+) -> int | None:
+    """Add a row and return its id; with a dedupe_key queued already, add nothing: None.
+
+    The dedupe is an INSERT ... ON CONFLICT, so two instances queueing the same reminder at
+    the same moment still queue it once.
+    """
+    values = {
+        "chat_id": chat_id,
+        "thread_id": thread_id,
+        "appeal_id": appeal_id,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "method": method,
+        "payload": params,
+        "place": place,
+        "after": after,
+        "due_at": due_at or now,
+        "stale_at": stale_at,
+        "while_status": while_status,
+        "attempts": 0,
+        "state": OutboxState.PENDING.value,
+        "created_at": now,
+    }
+    statement = insert_for(session)(OutboxMessage).values(**values)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    row_id = await session.scalar(statement.returning(OutboxMessage.id))
+    if row_id is not None:
+        mark_queued(session)
+    return row_id
+
+
+def message_params(
+    text: str,
+    *,
+    buttons: Buttons | None = None,
+    markup: dict[str, Any] | None = None,
+    document: tuple[str, bytes, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """sendMessage (or sendDocument with the text as caption) as a method name and params.
+
+    `buttons`: plain buttons; `markup`: a reply_markup already as Telegram's JSON.
+    """
+    params: dict[str, Any] = {"parse_mode": "HTML"}
+    if buttons is not None:
+        params["reply_markup"] = buttons_json(buttons)
+    elif markup is not None:
+        params["reply_markup"] = markup
+    if document is None:
+        params["text"] = text
+        return "sendMessage", params
+    name, data, _mime = document
+    # The same inline file bot/telegram/methods.py makes of an aiogram input file.
+    params["document"] = {
+        "$file": {"name": name or "file", "data_b64": base64.b64encode(data).decode("ascii")}
+    }
+    if text:
+        params["caption"] = text
+    return "sendDocument", params
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    kind: str,
+    text: str,
+    now: datetime,
+    appeal_id: int | None = None,
+    thread_id: int | None = None,
+    place: str | None = None,
+    buttons: Buttons | None = None,
+    markup: dict[str, Any] | None = None,
+    document: tuple[str, bytes, str] | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    after: dict[str, Any] | None = None,
+    stale_at: datetime | None = None,
+    while_status: str | None = None,
+) -> int | None:
+    """Queue a text message (or a document with a caption): the row id, or None if deduped."""
+    method, params = message_params(text, buttons=buttons, markup=markup, document=document)
+    return await queue_call(
+        session,
+        chat_id=chat_id,
+        method=method,
+        params=params,
+        kind=kind,
+        now=now,
+        appeal_id=appeal_id,
+        thread_id=thread_id,
+        place=place,
+        after=after,
+        due_at=due_at,
+        dedupe_key=dedupe_key,
+        stale_at=stale_at,
+        while_status=while_status,
+    )
