@@ -58,6 +58,7 @@ async def test_in_flight_update_finishes_on_sigterm(
     emu.inject_fault("latency", method="sendMessage", delay=1.5)
     after = chat.last_id()
     emu.send_text(user, "/start")
+
     # Ask the bot to stop while its reply is still on the way: the reply must still arrive.
     # Only the reply to this chat counts: the day's digest to the group may leave first.
     # The call log has no event to wait on; poll it briefly.
