@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Process, memory_kb, operator_group, table, write_section
-from bench.owners import ANSWERS, PATH, Inbox, contains, frag
+from bench.owners import ANSWERS, PATH, Inbox, contains
 from bot.domain import form
 from bot.migrate import upgrade_to_head
+from bot.sandbox.texts import frag
 from models.db import make_engine
 
 

@@ -38,10 +38,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.common import ROOT, table, write_section
-from bench.owners import Inbox, Owner, add_owners, frag
+from bench.owners import Inbox, Owner, add_owners
 from bench.proxy import RoundRobinProxy
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.sandbox.process import BotProcess, http_ready, polled_since
+from bot.sandbox.texts import frag
 from models import Appeal, InboxState, InboxUpdate, OutboxMessage, OutboxState
 from models.db import make_engine, make_sessionmaker
 

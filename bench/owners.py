@@ -18,26 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain import form
-from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.sandbox.texts import frag
 
 Entry = dict[str, Any]
-VALID_IIN = "900101300017"
-DESCRIPTION = (
-    "Инспектор пришёл без предписания и требует деньги за «быстрое закрытие» проверки. "
-    "Документы о проверке не показал, акт не составил."
-)
-_I18N: I18n | None = None
-
-
-def frag(language: str, key: str) -> str:
-    """A plain-text piece of a catalog string that the bot's message must contain."""
-    global _I18N
-    if _I18N is None:
-        _I18N = I18n("kk")
-    text = re.sub(r"<[^>]+>", "", _I18N.get(language, key))
-    pieces = [p.strip() for p in re.split(r"\{[^}]*\}|\n", text)]
-    return max(pieces, key=len)[:40]
 
 
 @dataclass(frozen=True)
@@ -48,22 +32,8 @@ class Step:
     expect: str  # catalog key of the answer that shows the action worked ("" = any message)
 
 
-# The bench owner's answers, by step name; a step not here gets its first option or the
-# form's example (bot/domain/form.py).
-ANSWERS = {
-    "consent": "agree",
-    "full_name": "Жұмабаева Асель Маратқызы",
-    "applicant_kind": "ie",
-    "iin_bin": VALID_IIN,
-    "phone": "+7 701 111 22 33",
-    "appeal_type": "complaint",
-    "category": "inspections",
-    "locality": "ust_kamenogorsk",
-    "body": "ДГД по ВКО, инспектор Сериков",
-    "description": DESCRIPTION,
-    "attachments": "done",
-    "confidentiality": "keep",
-}
+# The bench owner answers every step as the form's sample entrepreneur (bot/domain/form.py).
+ANSWERS = form.example_answers()
 FACTS = form.Facts(answers=ANSWERS)
 PATH = form.path(FACTS)
 

@@ -17,6 +17,7 @@ from models import Appeal, OutboxMessage, User
 from tests.e2e.harness import ChatDriver
 from tests.support import updates as up
 from tests.support.harness import OPERATOR_CHAT, Harness
+from tests.support.keyboard import data_of
 from tests.support.live import eventually, settled
 from tests.support.owner import I18N, frag
 from tests.test_closed_appeals import answer
@@ -167,7 +168,7 @@ async def test_no_rating_request_after_an_answer_that_was_not_delivered(
 
     # staff send the answer again from /failed: now it arrives, and the rating request after
     listing = await group.say("/failed", None, expect="#")
-    retry = next(b[1] for row in listing["buttons"] for b in row if b[1].startswith("fl:"))
+    retry = data_of(listing, prefix="fl:")
     emu.press_button(group.staff, group.chat_id, listing["message_id"], retry)
     got = await owner.expect(frag("kk", "notify.answered"), 0)
     rating = await owner.expect(frag("kk", "rate.ask"), got["message_id"])

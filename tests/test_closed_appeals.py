@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from models import Appeal
 from tests.e2e.harness import ChatDriver
+from tests.support.keyboard import buttons, data_of, labels
 from tests.support.live import settled
 from tests.support.owner import I18N, frag
 from tests.support.pages import owner_withdraws, staff_step, wait_status
@@ -38,14 +39,14 @@ async def answer(state: World, card: Entry, text: str) -> None:
     after = group.last_id(thread)
     await group.press(group.current_card(card), "answered")
     outcome = await group.expect("Выберите итог", thread, after)
-    data = next(b[1] for row in outcome["buttons"] for b in row if b[1].endswith(":partly"))
+    data = data_of(outcome, suffix=":partly")
     state.emu.press_button(group.staff, group.chat_id, outcome["message_id"], data)
     await group.expect("Напишите текст ответа", thread, outcome["message_id"])
     await group.say(text, thread, expect="Дан ответ")
 
 
 def buttons_of(entry: Entry) -> list[str]:
-    return [b[1] for row in entry["buttons"] for b in row]
+    return [data for _, data in buttons(entry)]
 
 
 async def test_card_buttons_and_staff_messages_of_a_closed_appeal(
@@ -91,8 +92,10 @@ async def test_card_buttons_and_staff_messages_of_a_closed_appeal(
         if (e["text"] or "").startswith("Дополнительно: ДГД")
     )
     assert question["reply_to_message_id"] == typed["message_id"]
-    labels = [b[0] for row in question["buttons"] for b in row]
-    assert labels == [I18N.get("ru", "staff.closed_send"), I18N.get("ru", "staff.closed_drop")]
+    assert labels(question) == [
+        I18N.get("ru", "staff.closed_send"),
+        I18N.get("ru", "staff.closed_drop"),
+    ]
     await settled(emu, world.app)
     assert texts(emu, user, "ответит вам до пятницы") == []
     send, drop = buttons_of(question)
@@ -164,7 +167,7 @@ async def test_owner_buttons_of_a_closed_appeal_say_what_is_possible(
     which = await owner.say("Жауап қашан болады?", I18N.get("kk", "owner_message.which"))
     await staff_step(group, first_card, "redirected", "ДГД по ВКО", "→")
     await wait_status(world.app, first, "redirected")
-    choice = next(b[1] for row in which["buttons"] for b in row if b[0] == first)
+    choice = data_of(which, label=first)
     got = await owner.press_answer(choice)
     assert got["text"] == I18N.get("kk", "my.add.closed", number=first) and got["show_alert"]
 
@@ -190,7 +193,7 @@ async def test_owner_buttons_of_a_closed_appeal_say_what_is_possible(
     await owner.expect(frag("kk", "rate.ask"), after_owner)
     await staff_step(group, second_card, "closed", None, "")
     await wait_status(world.app, second, "closed")
-    going = next(b for b in buttons_of(invite) if b.endswith(":yes"))
+    going = data_of(invite, suffix=":yes")
     got = await owner.press_answer(going)
     assert got["text"] == I18N.get("kk", "notify.hearing_appeal_closed", number=second)
     # a closed appeal's answer can still be rated, no longer disputed

@@ -33,6 +33,7 @@ from bot.views.cards import card_text, full_text, shortened
 from models import Appeal, Hearing, OutboxMessage
 from tests.e2e.harness import ChatDriver
 from tests.support import database
+from tests.support.keyboard import data_of
 from tests.support.live import eventually, live_app
 from tests.support.owner import I18N, file_appeal, frag
 from tests.support.pages import Group, wait_status
@@ -431,7 +432,7 @@ async def test_a_maximal_card_keeps_updating_and_its_full_text_is_in_the_topic(
     await changed("hearing_scheduled")
     await group.press(group.current_card(card), "answered")
     outcome = await group.expect("Выберите итог", thread, 0)
-    data = next(b[1] for row in outcome["buttons"] for b in row if b[1].endswith(":partly"))
+    data = data_of(outcome, suffix=":partly")
     emu.press_button(group.staff, group.chat_id, outcome["message_id"], data)
     await group.expect("Напишите текст ответа", thread, outcome["message_id"])
     await group.say(long_text(3000, seed=6), thread, expect="Дан ответ")

@@ -24,6 +24,7 @@ from models import Appeal, InboxUpdate, OutboxMessage
 from tests.e2e.harness import ChatDriver
 from tests.support import database
 from tests.support.harness import make_settings
+from tests.support.keyboard import data_of
 from tests.support.live import live_app, settled
 from tests.support.owner import I18N, file_appeal, frag
 
@@ -147,7 +148,7 @@ async def test_a_failing_update_is_retried_then_parked_for_staff(
             group, lambda e: "↘️" in (e["text"] or ""), after_message_id=after, timeout=30
         )
         assert "ValueError: a handler's bug" in listing["text"]
-        retry = next(d for row in listing["buttons"] for _, d in row if d.startswith("fu:"))
+        retry = data_of(listing, prefix="fu:")
         mark = ChatDriver(emu, owner).last_id()
         emu.press_button(staff, group, listing["message_id"], retry)
         await ChatDriver(emu, owner, timeout=30).expect(frag("ru", "help.text"), mark)

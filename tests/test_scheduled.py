@@ -18,6 +18,7 @@ from bot.app import Application
 from bot.sandbox.emulator import BotAPIEmulator
 from models import Appeal, OutboxMessage
 from tests.e2e.harness import ChatDriver
+from tests.support.keyboard import buttons, data_of
 from tests.support.live import eventually, live_app
 from tests.support.owner import I18N, file_appeal, frag
 from tests.support.pages import Group, staff_step, wait_status
@@ -135,7 +136,7 @@ async def test_hearing_reminders_at_each_offset_in_both_languages(world: World) 
             assert frag(language, "remind.hearing") in reminder
     # each reminder carries the attendance buttons; an answer reaches the topic
     last = [e for e in emu.transcript(owners["ru"]) if e["from_bot"] and e["buttons"]][-1]
-    going = next(b[1] for row in last["buttons"] for b in row if b[1].endswith(":yes"))
+    going = data_of(last, suffix=":yes")
     await ChatDriver(emu, owners["ru"]).press(going, "15:00")
     await group.expect("Заявитель придёт", threads["ru"][1], 0)
     # nothing is sent twice when the checks run again
@@ -334,7 +335,7 @@ async def test_rating_dispute_and_automatic_closing(world: World) -> None:
         await group.press(group.current_card(card), "answered")
         thread = card["message_thread_id"]
         outcome = await group.expect("Выберите итог", thread, 0)
-        data = next(b[1] for row in outcome["buttons"] for b in row if b[1].endswith(":partly"))
+        data = data_of(outcome, suffix=":partly")
         emu.press_button(group.staff, group.chat_id, outcome["message_id"], data)
         await group.expect("Напишите текст ответа", thread, outcome["message_id"])
         after = owner.last_id()
@@ -350,13 +351,11 @@ async def test_rating_dispute_and_automatic_closing(world: World) -> None:
             if e["from_bot"]
             and number in (e["text"] or "")
             and e["buttons"]
-            and any((b[1] or "").startswith("rt:") for row in e["buttons"] for b in row)
+            and any(data.startswith("rt:") for _, data in buttons(e))
         )
 
     (rated, rated_card), (disputed, disputed_card), (silent, _silent_card) = numbers
-    four = next(
-        b[1] for row in rate_buttons(rated)["buttons"] for b in row if (b[1] or "").endswith(":4")
-    )
+    four = data_of(rate_buttons(rated), suffix=":4")
     await owner.press(four, "⭐⭐⭐")
     await group.expect("оценил ответ", rated_card["message_thread_id"], 0)
     dispute = next(
@@ -422,7 +421,7 @@ async def test_after_downtime_across_a_hearing_no_stale_reminder_is_sent(world: 
     thread = card["message_thread_id"]
     await group.say("/hearing 2026-12-07 15:00 Каб. 4", thread, expect="07.12.2026 15:00")
     invitation = await owner.expect("07.12.2026", 0)
-    going = next(b[1] for row in invitation["buttons"] for b in row if b[1].endswith(":yes"))
+    going = data_of(invitation, suffix=":yes")
     await world.run()
     # Down from Thursday until Sunday 16:00: the 3-day reminder is out of date by then (the
     # 1-day one fell due at 15:00); only the 1-day one goes.
@@ -463,7 +462,7 @@ async def test_attendance_buttons_of_a_moved_hearing_point_to_the_new_one(world:
     thread = card["message_thread_id"]
     await group.say("/hearing 2026-12-10 11:00 Каб. 1", thread, expect="10.12.2026 11:00")
     first = await owner.expect("10.12.2026", 0)
-    going = next(b[1] for row in first["buttons"] for b in row if b[1].endswith(":yes"))
+    going = data_of(first, suffix=":yes")
     await group.say("/hearing 2026-12-11 12:00 Каб. 2", thread, expect="11.12.2026 12:00")
     answer = await owner.press_answer(going)
     assert answer["text"] == I18N.get(
@@ -471,7 +470,7 @@ async def test_attendance_buttons_of_a_moved_hearing_point_to_the_new_one(world:
     )
     await group.say("/hearing cancel", thread, expect="Заседание отменено")
     second = await owner.expect("11.12.2026", first["message_id"])
-    again = next(b[1] for row in second["buttons"] for b in row if b[1].endswith(":no"))
+    again = data_of(second, suffix=":no")
     answer = await owner.press_answer(again)
     assert answer["text"] == I18N.get("kk", "notify.hearing_called_off")
 
@@ -490,7 +489,7 @@ async def test_a_reminder_to_answer_is_not_sent_once_the_owner_answered(world: W
     async with world.app.sessionmaker() as session:
         await world.app.jobs.needs_info(session, world.clock() + timedelta(days=3, hours=1))
         await session.commit()
-    reply = next(b[1] for row in question["buttons"] for b in row if b[1].startswith("re:"))
+    reply = data_of(question, prefix="re:")
     await owner.press(reply, "Готово")
     await owner.say("Копия во вложении, номер 15.", "Добавлено")
     await wait_status(world.app, _number, "in_review")
@@ -514,7 +513,7 @@ async def test_after_i_will_come_the_reminders_do_not_ask_again(world: World) ->
     thread = card["message_thread_id"]
     await group.say("/hearing 2026-12-07 15:00 Каб. 4", thread, expect="07.12.2026 15:00")
     invitation = await owner.expect("07.12.2026", 0)
-    going = next(b[1] for row in invitation["buttons"] for b in row if b[1].endswith(":yes"))
+    going = data_of(invitation, suffix=":yes")
     await owner.press(going, "15:00")
     for moment in ("2026-12-04 15:00", "2026-12-06 15:00", "2026-12-07 13:00"):
         world.clock.set_local(moment)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.e2e.harness import ChatDriver
+from tests.support.keyboard import data_of, labels
 from tests.support.live import eventually
 from tests.support.owner import I18N
 from tests.test_scheduled import World, case, texts, world  # noqa: F401 (world: a fixture)
@@ -64,9 +65,9 @@ async def test_with_several_open_appeals_the_owner_chooses_and_nothing_is_lost(
     )
     world.clock.now += timedelta(days=4)
     question = await owner.say("Когда будет ответ?", I18N.get("ru", "owner_message.which"))
-    numbers = [b[0] for row in question["buttons"] for b in row]
+    numbers = labels(question)
     assert sorted(numbers) == sorted([first, second])
-    choice = next(b[1] for row in question["buttons"] for b in row if b[0] == second)
+    choice = data_of(question, label=second)
     after_topic = group.last_id(second_card["message_thread_id"])
     await owner.press(choice, I18N.get("ru", "owner_message.sent", number=second))
     await group.expect("Когда будет ответ?", second_card["message_thread_id"], after_topic)

@@ -109,7 +109,8 @@ class Step:
     searchable: bool = False
     # Personal data: erased when the appeal is anonymised, listed in the owner's data export.
     personal: bool = False
-    # A valid typed answer (of an entrepreneur), for docs, tests and the bench to give.
+    # A valid answer of the sample entrepreneur (typed text, or the option pressed), for the
+    # docs, the tests and the bench to give: see example_answers().
     example: str = ""
 
     def applies(self, facts: Facts) -> bool:
@@ -212,6 +213,7 @@ STEPS: tuple[Step, ...] = (
         option_label="form.consent.{value}",
         when=lambda f: not f.consented,
         numbered=False,
+        example="agree",
     ),
     Step(
         name="profile",
@@ -220,6 +222,7 @@ STEPS: tuple[Step, ...] = (
         option_label="form.profile.{value}",
         when=lambda f: f.has_profile,
         numbered=False,
+        example="reuse",
     ),
     Step(
         name="full_name",
@@ -245,6 +248,7 @@ STEPS: tuple[Step, ...] = (
         appeal="applicant_kind",
         profile="applicant_kind",
         required=True,
+        example="ie",
     ),
     Step(
         name="iin_bin",
@@ -301,6 +305,7 @@ STEPS: tuple[Step, ...] = (
         row=Row(label="appeal_type", show="option", owner_card=True, staff_card="type"),
         appeal="appeal_type",
         required=True,
+        example="complaint",
     ),
     Step(
         name="category",
@@ -312,6 +317,7 @@ STEPS: tuple[Step, ...] = (
         row=Row(label="category", show="option", owner_card=True, staff_card="category"),
         appeal="category",
         required=True,
+        example="inspections",
     ),
     Step(
         name="locality",
@@ -323,6 +329,7 @@ STEPS: tuple[Step, ...] = (
         row=Row(label="locality", show="option", owner_card=True, staff_card="locality"),
         appeal="locality",
         required=True,
+        example="ust_kamenogorsk",
     ),
     Step(
         name="locality_other",
@@ -376,6 +383,7 @@ STEPS: tuple[Step, ...] = (
         option_label="form.attachments.{value}",
         columns=2,
         row=Row(label="files", show="count", owner_card=True),
+        example="done",
     ),
     Step(
         name="confidentiality",
@@ -387,6 +395,7 @@ STEPS: tuple[Step, ...] = (
         row=Row(label="confidentiality", show="flag", flag="confidential"),
         appeal="confidential",
         empty=False,
+        example="keep",
     ),
     Step(name="summary", kind="summary", numbered=False),
 )
@@ -507,6 +516,11 @@ def card_steps() -> list[Step]:
 
 def staff_card_steps() -> list[Step]:
     return [s for s in STEPS if s.row is not None and s.row.staff_card]
+
+
+def example_answers() -> dict[str, str]:
+    """The sample entrepreneur's answer to every step that has one, by step name."""
+    return {row.name: row.example for row in STEPS if row.example}
 
 
 def path(facts: Facts) -> list[str]:

@@ -14,6 +14,7 @@ from bot.sandbox.emulator import BotAPIEmulator
 from models import Appeal, AppealEvent, Attachment
 from tests.e2e.harness import BotProcess, ChatDriver
 from tests.support import database
+from tests.support.keyboard import data_of
 
 I18N = I18n("kk")
 VALID_BIN = "940140000385"
@@ -109,10 +110,10 @@ class Journey:
     async def my_appeals(self) -> None:
         chat = self.chat
         listing = await chat.say("/my", self.number)
-        open_data = next(b[1] for row in listing["buttons"] for b in row if b[0] == self.number)
+        open_data = data_of(listing, label=self.number)
         card = await chat.press(open_data, self.f("my.card.history"))
         assert I18N.get(self.lang, "status.registered") in card["text"]
-        add = next(b[1] for row in card["buttons"] for b in row if b[1].startswith("my:add:"))
+        add = data_of(card, prefix="my:add:")
         await chat.press(add, self.number)
         await chat.say(
             "Дополнение: вчера снова отказали устно.", self.f("my.add.done").strip("✅ ")

@@ -6,40 +6,14 @@ import itertools
 import re
 
 from bot.domain import form
-from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.sandbox.texts import catalogs, frag
 from tests.e2e.harness import ChatDriver
 
-I18N = I18n("kk")
-VALID_IIN = "900101300017"
-
-
-def frag(language: str, key: str) -> str:
-    """A plain-text piece of a catalog string that a message must contain."""
-    text = re.sub(r"<[^>]+>", "", I18N.get(language, key))
-    pieces = [p.strip() for p in re.split(r"\{[^}]*\}|\n", text)]
-    return max(pieces, key=len)[:40]
-
-
-# The owner's answers, by step name; a step not here gets its first option or the table's
-# example (bot/domain/form.py).
-ANSWERS = {
-    "consent": "agree",
-    "profile": "reuse",
-    "full_name": "Жұмабаева Асель Маратқызы",
-    "applicant_kind": "ie",
-    "iin_bin": VALID_IIN,
-    "phone": "+7 701 111 22 33",
-    "appeal_type": "complaint",
-    "category": "inspections",
-    "locality": "ust_kamenogorsk",
-    "body": "ДГД по ВКО, инспектор Сериков",
-    "description": (
-        "Инспектор пришёл без предписания и требует деньги за «быстрое закрытие» проверки."
-    ),
-    "attachments": "done",
-    "confidentiality": "keep",
-}
+I18N = catalogs()
+# The owner answers every step as the form's sample entrepreneur (bot/domain/form.py).
+ANSWERS = form.example_answers()
+__all__ = ["ANSWERS", "I18N", "file_appeal", "frag"]
 
 
 async def file_appeal(

@@ -10,14 +10,14 @@ group show, and pressing their buttons by meaning (a catalog text), never by cal
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import Executable, Row, select
 
 from bot.app import Application
-from bot.i18n import I18n, Translator
+from bot.i18n import Translator
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.sandbox.texts import catalogs, piece, plain
 from models import Appeal, AppealEvent
 from tests.e2e.harness import ChatDriver
 from tests.support import database
@@ -25,13 +25,8 @@ from tests.support.keyboard import button, buttons
 from tests.support.live import eventually
 
 Entry = dict[str, Any]
-I18N = I18n("kk")
+I18N = catalogs()
 TIMEOUT = 15.0
-
-
-def plain(html: str) -> str:
-    """A catalog text as a person reads it (tags gone)."""
-    return re.sub(r"<[^>]+>", "", html)
 
 
 def label(t: Translator, key_or_text: str) -> str:
@@ -133,8 +128,7 @@ class OwnerChat(ChatDriver):
 
 def fragment(t: Translator, key: str) -> str:
     """A plain-text piece of a catalog string that a message must contain."""
-    pieces = [p.strip() for p in re.split(r"\{[^}]*\}|\n", plain(t(key)))]
-    return max(pieces, key=len)[:40]
+    return piece(t(key))
 
 
 class Group:
