@@ -96,8 +96,13 @@ async def case(
     number = await file_appeal(world.emu, user, language, returning=returning, photos=0)
     card = await world.group.card(number)
     assert world.app is not None
+    owner = ChatDriver(world.emu, user)
+    after = owner.last_id()
     await world.group.press(card, "take")
     await wait_status(world.app, number, "in_review")
+    # The owner is told before the test goes on: a notice sent after a test moved the clock
+    # would count as the office's latest message (the one a typed message is about).
+    await owner.expect(frag(language, "notify.in_review"), after)
     return number, card
 
 

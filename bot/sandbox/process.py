@@ -385,7 +385,7 @@ class BotProcess:
             await asyncio.wait([exited], timeout=min(POLL_SECONDS, left))
 
     async def _start_spawn(self) -> None:
-        preexec = _pdeathsig_preexec() if self.die_with_parent else None
+        preexec = _child_preexec(die_with_parent=self.die_with_parent)
         with self.log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -601,17 +601,23 @@ def _kill_leftovers() -> None:
 atexit.register(_kill_leftovers)
 
 
-def _pdeathsig_preexec() -> Callable[[], None]:
-    """A preexec_fn for spawn: SIGTERM to the child when its parent dies (Linux only)."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return lambda: None
+def _child_preexec(*, die_with_parent: bool) -> Callable[[], None]:
+    """A preexec_fn for spawn. Ctrl-C's default comes back: a caller run as a background job
+    ignores SIGINT, and its children would inherit that (Python then installs no handler).
+    With ``die_with_parent``: SIGTERM to the child when its parent dies (Linux only)."""
+    prctl: Callable[..., int] | None = None
+    if die_with_parent:
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            prctl = None
 
-    def set_pdeathsig() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    def prepare() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
-    return set_pdeathsig
+    return prepare
 
 
 # -- the fork child ------------------------------------------------------------------------
