@@ -48,7 +48,7 @@ from bot.telegram.alerts import FailureNotice, StaffAlerts
 from bot.telegram.bell import OutboxBell
 from bot.telegram.capture import QueueInUnitOfWork, sending_directly
 from bot.telegram.cluster import DatabaseLock, PostgresLeadership, SoloLeadership
-from bot.telegram.inbox import InboxWorker
+from bot.telegram.inbox import InboxWorker, Lane
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import Limits, RateLimiter
 from bot.telegram.relay import Relay
@@ -167,7 +167,7 @@ class Application:
             else update
         )
         for lane in set(await inbox.store(self.sessionmaker, [raw], self.clock())):
-            while await self.uow.handle_next(lane) is True:
+            while await self.uow.handle_next(lane) is Lane.MORE:
                 pass
 
     # ---- running --------------------------------------------------------------------------

@@ -150,6 +150,27 @@ async def test_a_row_due_later_waits_for_its_time(rig: Rig) -> None:
     assert (await rig.load(row_id)).state == "sent"
 
 
+async def test_rows_behind_a_retry_wait_with_it_instead_of_waking_the_loop(rig: Rig) -> None:
+    # After a restart a row waiting to be retried is pending again, and the rows its chat
+    # queued after it are due but held back. The loop must sleep until the retry's time,
+    # not count the held-back rows as due and claim again at once, over and over.
+    first, behind = await rig.queue(rig.user_id, "first", "behind")
+    async with rig.db.begin() as session:
+        row = await session.get(OutboxMessage, first)
+        assert row is not None
+        row.last_error = "TelegramServerError: 502"
+        row.due_at = rig.clock.utc() + timedelta(seconds=30)
+    worker = rig.worker(poll_interval=60.0)
+    # The loop's own steps, without the loop.
+    assert await worker._claim() == []
+    assert worker._until_next_due() == 30.0
+
+    rig.clock.advance(30)
+    await worker.run_once()
+    assert await rig.states([first, behind]) == ["sent", "sent"]
+    assert rig.texts(rig.user_id) == ["first", "behind"]
+
+
 async def test_429_puts_the_chat_off_without_losing_or_reordering(rig: Rig) -> None:
     first, second = await rig.queue(rig.user_id, "first", "second")
     rig.emu.inject_fault("429", chat_id=rig.user_id, retry_after=7)

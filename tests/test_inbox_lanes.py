@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.telegram.inbox import InboxWorker
+from bot.telegram.inbox import InboxWorker, Lane
 
 
 async def test_a_kick_as_the_lane_ends_starts_the_lane_again(
@@ -16,7 +16,7 @@ async def test_a_kick_as_the_lane_ends_starts_the_lane_again(
     handled_again = asyncio.Event()
     worker: InboxWorker
 
-    async def handle(lane: int) -> bool:
+    async def handle(lane: int) -> Lane:
         calls.append(lane)
         if len(calls) == 1:
             # Runs after this task's last step and before its done callbacks: the moment an
@@ -24,7 +24,7 @@ async def test_a_kick_as_the_lane_ends_starts_the_lane_again(
             asyncio.get_running_loop().call_soon(worker.kick, lane)
         else:
             handled_again.set()
-        return False  # nothing left in the lane
+        return Lane.EMPTY  # nothing left in the lane
 
     worker = InboxWorker(handle, sessionmaker)
     worker.kick(7)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -102,14 +103,24 @@ async def store(
     return [lane for _, lane in stored]
 
 
-HandleLane = Callable[[int], Awaitable[datetime | bool]]
+class Lane(Enum):
+    """What a lane's handler found in a lane (besides a time its head waits for)."""
+
+    EMPTY = "nothing pending"
+    HANDLED = "handled the only pending update"
+    MORE = "handled one; another is pending"
+
+
+HandleLane = Callable[[int], Awaitable[Lane | datetime]]
 
 
 class InboxWorker:
     """Handles stored updates: one task per lane, a bounded number of lanes at once.
 
-    ``handle(lane)`` handles the lane's oldest pending update and returns True, or returns
-    False (nothing to do) or the time its head waits for before being tried again.
+    ``handle(lane)`` handles the lane's oldest pending update and says whether another is
+    pending (Lane.MORE) or not (Lane.HANDLED), or finds none (Lane.EMPTY), or returns the time
+    its head waits for before being tried again. A lane without MORE is left unless it was
+    kicked meanwhile: an update stored after the lane's last look kicks it.
     """
 
     def __init__(
@@ -182,10 +193,11 @@ class InboxWorker:
                 log.exception("handling lane %s failed; trying again later", lane)
                 self._later(lane, self._sweep_interval)
                 return
-            if outcome is True:
+            if outcome is Lane.HANDLED or outcome is Lane.MORE:
                 self.handled += 1
                 self._handled_changed.set()
-                continue
+                if outcome is Lane.MORE:
+                    continue
             if isinstance(outcome, datetime):
                 self._later(lane, (outcome - utcnow()).total_seconds())
             if lane not in self._again or not self._accepting:

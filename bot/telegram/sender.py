@@ -192,6 +192,16 @@ def already_done(job: Job, error: Exception) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A row Telegram accepted, waiting to be recorded as sent."""
+
+    job: Job
+    result: Any
+    made: int | None  # the message id it made
+    written: asyncio.Future[Next]
+
+
 class Sender:
     def __init__(
         self,
@@ -238,6 +248,9 @@ class Sender:
         self._queues: dict[int, deque[Job]] = {}
         self._lanes: dict[int, asyncio.Task[int]] = {}
         self._in_flight: set[asyncio.Task[Next]] = set()
+        self._marks: list[Mark] = []
+        self._next_due: datetime | None = None
+        self._marking: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -281,7 +294,7 @@ class Sender:
                 self._wake.clear()
                 try:
                     self._enqueue(await self._claim())
-                    wait = await self._until_next_due()
+                    wait = self._until_next_due()
                 except Exception:
                     log.exception("claiming due outbox rows failed")
                     wait = self._poll_interval
@@ -293,13 +306,17 @@ class Sender:
         handled = 0
         with sending_directly():
             while True:
-                self._enqueue(await self._claim(), start=False)
+                self._wake.clear()
+                jobs = await self._claim()
+                self._enqueue(jobs, start=False)
                 progress = 0
                 for chat_id in list(self._queues):
                     progress += await self._drain(chat_id, wait_for_retry=False)
-                if progress == 0:
-                    return handled
                 handled += progress
+                # Claim again only if something may have been queued since: the bell rang
+                # (a sent row queued another) or the batch was full.
+                if progress == 0 or not self._wake.is_set():
+                    return handled
 
     async def take_over(self) -> None:
         """Rows claimed by a sender that is gone (killed, or this one before a restart) are
@@ -379,22 +396,27 @@ class Sender:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
+            # When the next row falls due, in the same transaction (the loop's wait). Rows due
+            # now that were not claimed wait behind a retry, which is itself in the future (a
+            # full batch wakes the loop at once).
+            self._next_due = await session.scalar(
+                select(func.min(OutboxMessage.due_at)).where(pending, OutboxMessage.due_at > now)
+            )
             await session.commit()
         jobs = [Job(*row) for row in rows]
-        jobs.sort(key=lambda job: (job.due_at, job.id))
+        # A chat's rows go in the order they were queued. Not by due time: after a restart, a
+        # row waiting to be retried falls due after the rows its chat queued behind it.
+        jobs.sort(key=lambda job: job.id)
         return jobs
 
-    async def _until_next_due(self) -> float:
-        """Seconds until the next pending row falls due (at most the poll interval)."""
+    def _until_next_due(self) -> float:
+        """Seconds until the next pending row falls due (at most the poll interval), as the
+        last claim saw it."""
         if len(self._queues) and not self._lanes:
             return 0.0
-        async with self._sessionmaker() as session:
-            earliest = await session.scalar(
-                select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == PENDING)
-            )
-        if earliest is None:
+        if self._next_due is None:
             return self._poll_interval
-        seconds = (earliest - self._clock()).total_seconds()
+        seconds = (self._next_due - self._clock()).total_seconds()
         return min(max(seconds, 0.0), self._poll_interval)
 
     def _enqueue(self, jobs: list[Job], *, start: bool = True) -> None:
@@ -556,31 +578,67 @@ class Sender:
     # ---- recording what happened -----------------------------------------------------------
 
     async def _mark_sent(self, job: Job, result: Any) -> Next:
+        """Record the row as sent. Rows sent while earlier marks are being written are
+        written together in one transaction (group commit): an idle sender does not wait, a
+        busy one commits once per batch instead of once per row."""
         made = result_id(result)
         if made is not None:
             self._results[job.id] = made
             if len(self._results) > 50_000:
                 self._results.clear()
+        written: asyncio.Future[Next] = asyncio.get_running_loop().create_future()
+        self._marks.append(Mark(job, result, made, written))
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
+        return await written
+
+    async def _write_marks(self) -> None:
+        try:
+            while self._marks:
+                batch, self._marks = self._marks, []
+                try:
+                    outcomes = await self._mark_batch(batch)
+                except Exception as error:
+                    if len(batch) == 1:
+                        batch[0].written.set_exception(error)
+                        continue
+                    # One row's bookkeeping failed: each on its own, so the rest is recorded.
+                    for mark in batch:
+                        try:
+                            mark.written.set_result((await self._mark_batch([mark]))[0])
+                        except Exception as alone:
+                            mark.written.set_exception(alone)
+                    continue
+                for mark, outcome in zip(batch, outcomes, strict=True):
+                    mark.written.set_result(outcome)
+        finally:
+            self._marking = None
+
+    async def _mark_batch(self, batch: list[Mark]) -> list[Next]:
+        outcomes: list[Next] = []
         async with self._sessionmaker() as session:
-            marked = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == self.token)
-                .values(
-                    state=OutboxState.SENT.value,
-                    sent_at=self._clock(),
-                    attempts=job.attempts + 1,
-                    result_message_id=made,
-                    last_error=None,
+            for mark in batch:
+                job = mark.job
+                marked = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == self.token)
+                    .values(
+                        state=OutboxState.SENT.value,
+                        sent_at=self._clock(),
+                        attempts=job.attempts + 1,
+                        result_message_id=mark.made,
+                        last_error=None,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            )
-            if marked.rowcount == 0:  # type: ignore[attr-defined]
-                await session.rollback()
-                log.warning("outbox row %s is no longer ours: another sender took over", job.id)
-                return Next.STOP
-            await record_success(session, job.after, result, self.places, self._clock())
+                if marked.rowcount == 0:  # type: ignore[attr-defined]
+                    log.warning("outbox row %s is no longer ours: another sender took over", job.id)
+                    outcomes.append(Next.STOP)
+                    continue
+                await record_success(session, job.after, mark.result, self.places, self._clock())
+                outcomes.append(Next.DONE)
             await self._bell.commit(session)
-        return Next.DONE
+        return outcomes
 
     async def _update(self, job: Job, **values: Any) -> bool:
         async with self._sessionmaker() as session:
