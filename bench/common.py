@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
 import re
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.sandbox.process import LAUNCHER_ENV, EmulatedBot, resolve_launcher
@@ -144,16 +148,33 @@ class Process(EmulatedBot):
         module: str,
         extra_env: dict[str, str] | None = None,
         launcher: str | None = None,
+        database_url: str | None = None,
     ) -> None:
         super().__init__(
             emu,
             workdir,
-            database_url=f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
             module=module,
             extra_env=extra_env,
             launcher=launcher,
             stop_timeout=60.0,
         )
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(server_url: str, name: str) -> AsyncIterator[str]:
+    """A new empty database ``name`` on the server of ``server_url`` (any database there),
+    dropped afterwards; yields its URL."""
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
 
 
 def operator_group(emu: BotAPIEmulator) -> int:

@@ -48,6 +48,11 @@ class World:
         assert self.app is not None
         await self.app.jobs.tick()
         self.app.sender.wake()
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until everything due is sent and recorded as sent."""
+        assert self.app is not None
         waiting = select(func.count()).where(
             OutboxMessage.state.in_(["pending", "claimed"]), OutboxMessage.due_at <= self.clock.now
         )
@@ -103,6 +108,7 @@ async def case(
     # The owner is told before the test goes on: a notice sent after a test moved the clock
     # would count as the office's latest message (the one a typed message is about).
     await owner.expect(frag(language, "notify.in_review"), after)
+    await world.settled()  # and recorded as sent (its time is the office's latest message)
     return number, card
 
 

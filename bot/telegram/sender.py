@@ -199,6 +199,7 @@ class Mark:
     job: Job
     result: Any
     made: int | None  # the message id it made
+    sent_at: datetime  # when Telegram accepted it, not when the mark is written (may be later)
     written: asyncio.Future[Next]
 
 
@@ -587,7 +588,7 @@ class Sender:
             if len(self._results) > 50_000:
                 self._results.clear()
         written: asyncio.Future[Next] = asyncio.get_running_loop().create_future()
-        self._marks.append(Mark(job, result, made, written))
+        self._marks.append(Mark(job, result, made, self._clock(), written))
         if self._marking is None:
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
         return await written
@@ -624,7 +625,7 @@ class Sender:
                     .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == self.token)
                     .values(
                         state=OutboxState.SENT.value,
-                        sent_at=self._clock(),
+                        sent_at=mark.sent_at,
                         attempts=job.attempts + 1,
                         result_message_id=mark.made,
                         last_error=None,
@@ -635,7 +636,7 @@ class Sender:
                     log.warning("outbox row %s is no longer ours: another sender took over", job.id)
                     outcomes.append(Next.STOP)
                     continue
-                await record_success(session, job.after, mark.result, self.places, self._clock())
+                await record_success(session, job.after, mark.result, self.places, mark.sent_at)
                 outcomes.append(Next.DONE)
             await self._bell.commit(session)
         return outcomes
