@@ -33,6 +33,7 @@ from bench.owners import DIALOGUE, Inbox, Owner, add_owners, run_owners
 from bench.profiling import record, summary
 from bot.migrate import upgrade_to_head
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.telegram.ratelimit import Limits
 from models.db import make_engine
 
 IDLE_CALLS = {"getUpdates", "getMe", "getWebhookInfo", "deleteWebhook"}
@@ -159,6 +160,18 @@ async def measure(
     return phases, memory
 
 
+def limit_env(scale: float) -> dict[str, str]:
+    """The bot's own pacing under Telegram's limits, times ``scale``. At 1 (Telegram's real
+    limits) a private chat gets about one message a second, so an owner who answers at once
+    waits for the limiter, not for the bot; the echo floor has no limiter at all."""
+    limits = Limits().scaled(scale)
+    return {
+        "RATE_TOTAL_PER_SECOND": str(limits.total_per_s),
+        "RATE_PRIVATE_PER_SECOND": str(limits.private_per_s),
+        "RATE_GROUP_PER_MINUTE": str(limits.group_per_min),
+    }
+
+
 @dataclass
 class Run:
     label: str
@@ -184,7 +197,7 @@ async def run_bot(
                 await upgrade_to_head(engine)
                 await engine.dispose()
             group = operator_group(emu)
-            env = {"OPERATOR_CHAT_ID": str(group)}
+            env = {"OPERATOR_CHAT_ID": str(group), **limit_env(args.limit_scale)}
             process = Process(emu, workdir, "bot", env, database_url=database_url)
         profile = workdir / "b1-bot.collapsed" if args.profile and not echo else None
         phases, memory = await measure(
@@ -273,7 +286,12 @@ async def main(args: argparse.Namespace) -> None:
             "to the bot's first message back (stamped inside the emulator). CPU = utime+stime "
             "of the bot process (/proc/<pid>/stat) during the phase, start-up excluded "
             "(PostgreSQL's own processes are not counted). Bot API calls = every call but "
-            "getUpdates, per update. Each bot runs on its own fresh emulator and database.",
+            "getUpdates, per update. Each bot runs on its own fresh emulator and database. "
+            f"The bot's own pacing under Telegram's limits is scaled x{args.limit_scale:g} "
+            "(`--limit-scale`; the emulator does not enforce limits here): at Telegram's real "
+            "limits a private chat gets about one message a second, so a closed-loop owner "
+            "would measure our limiter (1.5 messages an update: at most ~0.7 updates/s per "
+            "owner, 20 updates/s in all under the 30 messages/s total), not the bot's work.",
             table(headers, rows),
             table(
                 [
@@ -318,6 +336,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="20 owners")
     parser.add_argument(
         "--no-saturate", dest="saturate", action="store_false", help="skip the closed-loop phase"
+    )
+    parser.add_argument(
+        "--limit-scale",
+        type=float,
+        default=100.0,
+        help="the bot's Telegram limits times this (1 = Telegram's; the echo bot has none)",
     )
     parser.add_argument(
         "--postgres",

@@ -9,7 +9,9 @@ Phases:
    appeal: 50 appeals would take 5 minutes at 20 a minute); it is then stopped, and the same
    database is served by a fresh bot process with Telegram's own limits, while the emulator
    enforces them from that moment (1/s per private chat with bursts of 3 in 3 s, 20/min per
-   group, 30/s in all; 429 answered to anything over).
+   group, 30/s in all; 429 answered to anything over). The new bot counts the set-up's group
+   messages of the last minute from its database, as Telegram would, so the steady phase
+   starts only once enough of them have left that window.
 2. Steady. For ``--steady`` seconds owners write follow-ups at ``--owner-rate`` in total
    (round robin over the conversations) and staff answer in the topics at ``--staff-rate``
    in total. A text follow-up is one group message (header and text in one sendMessage) plus
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import re
 import tempfile
 import time
@@ -46,6 +49,7 @@ from typing import Any
 from bench.common import Process, cpu_seconds, operator_group, percentile, table, write_section
 from bench.owners import Inbox, Owner, add_owners, run_owners
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.sandbox.emulator.limits import SENDING_METHODS
 
 TO_STAFF, TO_OWNER = "to-staff", "to-owner"
 MARK = re.compile(r"\[b5 (to-staff|to-owner) c(\d+) n(\d+)\]")
@@ -54,6 +58,9 @@ REAL_LIMITS = {"RATE_TOTAL_PER_SECOND": "30", "RATE_PRIVATE_PER_SECOND": "1"}
 REAL_LIMITS["RATE_GROUP_PER_MINUTE"] = "20"
 SETUP_LIMITS = {key: str(float(value) * 60) for key, value in REAL_LIMITS.items()}
 GROUP_PER_MIN, PRIVATE_BURST, PRIVATE_WINDOW_S, TOTAL_PER_S = 20, 3, 3.0, 30
+# The bot counts its group sends of the last 61 s from its database after a restart
+# (bot/telegram/sender.py RECENT_SENDS), as Telegram counts them: the set-up's cards too.
+BOT_MEMORY_S = 61.0
 PEER_MS = "4.4-6.5 ms"  # MasterGroosha/telegram-feedback-bot-topics, its database included
 
 Key = tuple[str, int, int]  # direction, conversation, sequence number
@@ -147,6 +154,29 @@ async def quiet(emu: BotAPIEmulator, seconds: float, cap: float) -> None:
         await asyncio.sleep(0.05)
 
 
+def group_sends(emu: BotAPIEmulator, group: int) -> list[float]:
+    """When each message the bot sent to the group was accepted (wall clock), in order."""
+    return [
+        call["time"]
+        for call in emu.calls
+        if call.get("ok")
+        and call["method"].lower() in SENDING_METHODS
+        and str(call["params"].get("chat_id")) == str(group)
+    ]
+
+
+async def until_group_has_room(emu: BotAPIEmulator, group: int, room: int) -> float:
+    """Wait until at most 20 - ``room`` group messages are in the bot's window: the steady
+    phase must start with no limit reached. The seconds waited."""
+    stamps = group_sends(emu, group)
+    allowed = max(0, GROUP_PER_MIN - room)
+    if len(stamps) <= allowed:
+        return 0.0
+    wait = stamps[len(stamps) - allowed - 1] + BOT_MEMORY_S - time.time()
+    await asyncio.sleep(max(0.0, wait))
+    return max(0.0, wait)
+
+
 async def wait_until(check: Any, timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -194,6 +224,7 @@ class Phase:
     rejected: int  # calls answered 429
     violations: int  # sends over a limit, as the emulator counted them
     complete: bool
+    wall: float = 0.0  # time.time() at the start, for the emulator's call log
     minimum: dict[str, float] = field(default_factory=dict)  # seconds the limits require
 
     def of(self, direction: str) -> list[Key]:
@@ -275,6 +306,7 @@ class Bench:
         """Run ``load`` (a coroutine that sends and returns the keys), wait for every copy
         and for the bot to go quiet; the CPU, calls and refusals in between."""
         seen = len(self.emu.calls)
+        wall = time.time()
         violations = len(self.emu.rate_limit_violations)
         cpu = cpu_seconds(self.bot.pid)
         started = time.perf_counter()
@@ -284,7 +316,7 @@ class Bench:
         cpu = cpu_seconds(self.bot.pid) - cpu
         calls, rejected = count_calls(self.emu.calls[seen:], self.copies.group)
         broke = len(self.emu.rate_limit_violations) - violations
-        return Phase(name, keys, started, cpu, calls, rejected, broke, complete)
+        return Phase(name, keys, started, cpu, calls, rejected, broke, complete, wall)
 
     async def steady(self, seconds: float, owner_rate: float, staff_rate: float) -> list[Key]:
         """Both directions at even spacing, round robin over the conversations."""
@@ -315,7 +347,7 @@ class Bench:
     def limits_minimum(self, phase: Phase) -> dict[str, float]:
         """The least time the limits allow for the burst's copies, each direction."""
         group = self.copies.group
-        before = [t for t in self.copies.bot_sends[group] if t < phase.started]
+        before = [t for t in group_sends(self.emu, group) if t < phase.wall]
         to_staff = len(phase.of(TO_STAFF))
         private = {
             chat: sum(1 for t in stamps if t >= phase.started)
@@ -323,7 +355,7 @@ class Bench:
             if chat > 0
         }
         return {
-            TO_STAFF: group_minimum(before, to_staff, phase.started),
+            TO_STAFF: group_minimum(before, to_staff, phase.wall),
             TO_OWNER: private_minimum(private.values(), sum(private.values())),
         }
 
@@ -435,7 +467,9 @@ def report(args: argparse.Namespace, copies: Copies, phases: list[Phase], setup:
         f"would make {n} x {args.burst} follow-ups take {n * args.burst / 20:.1f} min). "
         "Latency = message injected to its copy accepted by the emulator; drain = phase start "
         "to the last copy; minimum = the least time the limits allow for the phase's sends "
-        "(for the group: counting what the steady phase left in its 60 s window)."
+        "(for the group: counting what the steady phase left in its 60 s window). CPU per "
+        "relayed message is all the bot does for it: the update, its database work, the "
+        "copy, the owner's note or the staff's 👍."
     )
     direction_headers = [
         "phase",
@@ -481,6 +515,12 @@ async def main(args: argparse.Namespace) -> None:
         setup = f"set-up {time.perf_counter() - started:.0f} s, not measured"
         if len(conversations) < args.conversations:
             setup += f"; only {len(conversations)} appeals got a topic"
+        room = math.ceil(min(args.steady, BOT_MEMORY_S) * args.owner_rate) + 1
+        waited = await until_group_has_room(emu, group, room)
+        setup += (
+            f"; then {waited:.0f} s for the set-up's group messages to leave the bot's 60 s "
+            "window, as they would Telegram's"
+        )
         # Telegram's own limits from here on, on both sides.
         emu.set_rate_limits(enforce=True)
         bot = Process(emu, workdir, "bot", {"OPERATOR_CHAT_ID": str(group), **REAL_LIMITS})
@@ -517,8 +557,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--owner-rate", type=float, default=0.25, help="follow-ups/s in all")
     parser.add_argument("--staff-rate", type=float, default=5.0, help="staff answers/s in all")
     parser.add_argument("--burst", type=int, default=5, help="messages per side in the burst")
-    parser.add_argument("--burst-owners", type=int, default=4, help="owners writing in it")
-    parser.add_argument("--quick", action="store_true", help="10 conversations, 20 s steady")
+    parser.add_argument("--burst-owners", type=int, default=3, help="owners writing in it")
+    parser.add_argument("--quick", action="store_true", help="10 conversations (~1.5 min)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
     args = parser.parse_args(argv)
     if args.quick:
