@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.telegram.bell import OutboxBell
 from bot.telegram.ratelimit import Limits, RateLimiter
+from bot.telegram.responses import KeepResponseModels
 from bot.telegram.sender import Sender
 from models import OutboxMessage, OutboxState
 from models.db import make_engine, make_sessionmaker
@@ -32,6 +33,7 @@ async def main() -> None:
     bot = Bot(
         os.environ["BOT_TOKEN"], session=session, default=DefaultBotProperties(parse_mode="HTML")
     )
+    bot.session.middleware(KeepResponseModels())  # as the bot does (bot/app.py)
     await bot.get_me()  # the parent waits for the first call before it starts the clock
 
     async def no_topics() -> bool:

@@ -52,6 +52,7 @@ from bot.telegram.inbox import InboxWorker, Lane
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import Limits, RateLimiter
 from bot.telegram.relay import Relay
+from bot.telegram.responses import KeepResponseModels
 from bot.telegram.sender import Sender
 from bot.telegram.staff import StaffDirectory
 from bot.telegram.topics import TopicService
@@ -74,6 +75,7 @@ def build_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    bot.session.middleware(KeepResponseModels())
     bot.session.middleware(QueueInUnitOfWork())
     return bot
 
@@ -329,6 +331,7 @@ async def create_application(
     if bot is None:
         bot = build_bot(settings)
     else:
+        bot.session.middleware(KeepResponseModels())
         bot.session.middleware(QueueInUnitOfWork())
     bell = OutboxBell(notify=not sqlite)
     limits = Limits(
