@@ -48,6 +48,7 @@ from typing import Any
 
 from bench.common import Process, cpu_seconds, operator_group, percentile, table, write_section
 from bench.owners import Inbox, Owner, add_owners, run_owners
+from bench.profiling import record, summary
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.sandbox.emulator.limits import SENDING_METHODS
 
@@ -529,11 +530,15 @@ async def main(args: argparse.Namespace) -> None:
         copies = Copies(emu, group)
         bench = Bench(emu, bot, copies, conversations)
         try:
+            profile = workdir / "b5-bot.collapsed" if args.profile else None
+            spy = await record(bot.pid, min(20, int(args.steady)), profile) if profile else None
             steady = await bench.measure(
                 "steady",
                 bench.steady(args.steady, args.owner_rate, args.staff_rate),
                 timeout=60,
             )
+            if spy is not None:
+                await spy.wait()
             burst_owners = min(args.burst_owners, len(conversations))
             load = bench.burst(args.burst, burst_owners)
             # Generous: the group direction alone needs about a minute per 20 follow-ups.
@@ -547,6 +552,8 @@ async def main(args: argparse.Namespace) -> None:
         await emu.stop()
     elapsed = time.perf_counter() - started
     body = report(args, copies, [steady, burst], setup) + f"\n\nWhole run {elapsed:.0f} s."
+    if profile is not None:
+        body += "\n\nProfile of the bot in the steady phase (py-spy):\n\n" + summary(profile)
     write_section("b5_relay", "B5 relay", body, enabled=not args.no_write)
 
 
@@ -559,6 +566,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=5, help="messages per side in the burst")
     parser.add_argument("--burst-owners", type=int, default=3, help="owners writing in it")
     parser.add_argument("--quick", action="store_true", help="10 conversations (~1.5 min)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the bot, steady phase")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
     args = parser.parse_args(argv)
     if args.quick:
