@@ -326,7 +326,16 @@ async def main(args: argparse.Namespace) -> None:
     if runs[0].profile:
         body += "\n\nProfile of the bot process (SQLite), first 25 s of load (py-spy):\n\n"
         body += runs[0].profile
-    write_section("b1_intake", "B1 intake", body, enabled=not args.no_write)
+    headline = "; ".join(
+        f"{run.label}, {phase.name}: {phase.per_update_ms:.2f} ms CPU per update "
+        f"({phase.per_update_ms / max(1e-9, floor.per_update_ms):.1f} x the floor's "
+        f"{floor.per_update_ms:.2f}), {phase.updates / phase.seconds:.0f} updates/s, "
+        f"p99 {1000 * tail(phase):.0f} ms, {phase.calls_per_update:.2f} calls per update"
+        for run in runs[:-1]
+        for phase, floor in zip(run.phases, echo_phases, strict=True)
+    )
+    headline = f"{args.owners} owners; {headline}."
+    write_section("b1_intake", "B1 intake", body, enabled=not args.no_write, headline=headline)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

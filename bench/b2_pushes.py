@@ -190,7 +190,12 @@ async def main(args: argparse.Namespace) -> None:
     )
     if profiles:
         body += "\n\nProfile of the worker process (py-spy):\n\n" + "\n\n".join(profiles)
-    write_section("b2_pushes", "B2 pushes", body, enabled=not args.no_write)
+    headline = "; ".join(
+        f"{cells[0]} messages: {cells[4]} of the allowed rate, {cells[6]} ms worker CPU per "
+        f"message, {cells[7]} 429, {cells[8]} lost, {cells[9]} twice"
+        for cells in rows
+    )
+    write_section("b2_pushes", "B2 pushes", body, enabled=not args.no_write, headline=headline)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -266,7 +266,11 @@ async def main(args: argparse.Namespace) -> None:
             "Missed: " + ", ".join(missed) + "." if missed else "Every query met the target.",
         ]
     )
-    write_section("b3_growth", "B3 data growth", body, enabled=not args.no_write)
+    headline = f"at {args.large:,} appeals: " + ", ".join(
+        f"{name} {large[name]:.2f} ms" for name in small if not name.startswith("_")
+    )
+    headline += f" ({'every ratio <= 1.5' if not missed else 'missed: ' + ', '.join(missed)})."
+    write_section("b3_growth", "B3 data growth", body, enabled=not args.no_write, headline=headline)
 
 
 def _mark(ratio: float) -> str:

@@ -160,7 +160,11 @@ async def main(args: argparse.Namespace) -> None:
             f"(target < 100 MB: {'met' if above < 100 else 'MISSED'}).",
         ]
     )
-    write_section("b4_memory", "B4 memory", body, enabled=not args.no_write)
+    headline = (
+        f"{args.dialogues:,} dialogues ({touched:,} touched): {projected / 1024:.1f} MB RSS, "
+        f"{above:.1f} MB above idle."
+    )
+    write_section("b4_memory", "B4 memory", body, enabled=not args.no_write, headline=headline)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -235,6 +235,10 @@ class Phase:
     def relayed(self) -> int:
         return len(self.keys)
 
+    @property
+    def calls_per_relayed(self) -> float:
+        return sum(self.calls.values()) / max(1, self.relayed)
+
 
 def latencies(copies: Copies, keys: Iterable[Key]) -> list[float]:
     return [copies.arrived[k][0] - copies.sent[k] for k in keys if copies.arrived.get(k)]
@@ -452,6 +456,15 @@ def targets(copies: Copies, phases: list[Phase]) -> str:
     return "\n".join(lines)
 
 
+def headline(copies: Copies, steady: Phase) -> str:
+    cpu_ms = 1000 * steady.cpu / max(1, steady.relayed)
+    p99 = percentile(latencies(copies, steady.keys), 0.99)
+    return (
+        f"steady: {cpu_ms:.1f} ms CPU per relayed message, p99 {ms(p99)} ms, "
+        f"{steady.calls_per_relayed:.2f} Bot API calls per message."
+    )
+
+
 def report(args: argparse.Namespace, copies: Copies, phases: list[Phase], setup: str) -> str:
     n = args.conversations
     intro = (
@@ -554,7 +567,9 @@ async def main(args: argparse.Namespace) -> None:
     body = report(args, copies, [steady, burst], setup) + f"\n\nWhole run {elapsed:.0f} s."
     if profile is not None:
         body += "\n\nProfile of the bot in the steady phase (py-spy):\n\n" + summary(profile)
-    write_section("b5_relay", "B5 relay", body, enabled=not args.no_write)
+    write_section(
+        "b5_relay", "B5 relay", body, enabled=not args.no_write, headline=headline(copies, steady)
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -32,16 +32,19 @@ Scripts in `bench/` measure the bot against the project's local Bot API emulator
 
 | command (`.venv/bin/python -m ...`) | what | default run |
 |---|---|---|
-| `bench.b1_intake` | 200 owners file appeals; then the echo-bot floor | ~4 min |
-| `bench.b2_pushes` | 3,000 notifications, Telegram limits x10 | ~1.5 min |
+| `bench.b1_intake` | 60 owners file appeals, paced and saturated, on SQLite and PostgreSQL; then the echo-bot floor | ~6 min |
+| `bench.b2_pushes` | 3,000 and 30,000 notifications, Telegram limits x10 | ~4 min |
 | `bench.b3_growth` | owner/staff queries at 10k and 1M appeals | ~3 min |
 | `bench.b4_memory` | RSS with 10,000 dialogues (5,000 touched; `--touch 10000` ~4.5 min) | ~3 min |
+| `bench.b5_relay` | 50 conversations relayed both ways, steady and burst, Telegram's limits on | ~3.5 min |
 | `bench.crash_durable` | SIGKILL: polling on SQLite x20, 3 webhooks on PostgreSQL x10 | ~8 min |
 
-Each takes `--quick` (a smaller run, a minute or less) and `--help`. B1 and B2 take
-`--profile`: py-spy (`.venv/bin/pip install py-spy`) samples the bot (or worker) process and
+Each takes `--quick` (a smaller run, about a minute; CI runs none of them: benchmarks are
+never timed tests) and `--help`. B1, B2 and B5 take `--profile`: py-spy (`.venv/bin/pip install py-spy`) samples the bot (or worker) process and
 the section gets the hottest areas and frames. Extra helpers: `bench.echo_bot` (the floor),
-`bench.push_worker` (the DeliveryWorker alone), both started by the scripts.
+`bench.push_worker` (the DeliveryWorker alone), both started by the scripts. Each section
+ends with its headline figures and a history of earlier runs' headlines (moved there by the
+next run), so a regression shows.
 
 The reliability tests are in pytest: `.venv/bin/pytest -q tests/reliability` (the polling crash
 scenario on SQLite; with `TEST_DATABASE_URL` set, the webhook cluster on PostgreSQL instead;
@@ -79,23 +82,53 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(key: str, title: str, body: str, *, enabled: bool = True) -> None:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md."""
+HEADLINE = "Headline: "
+HISTORY = "History (earlier runs' headlines, newest first):"
+
+
+def _history(old_section: str) -> list[str]:
+    """The previous run's headline as a history line, then the older history lines."""
+    lines = old_section.splitlines()
+    measured = re.search(r"Measured (.+?) with `(.+?)`", old_section)
+    headline = next((line for line in lines if line.startswith(HEADLINE)), None)
+    older: list[str] = []
+    if HISTORY in lines:
+        for line in lines[lines.index(HISTORY) + 1 :]:
+            if not line.startswith("- "):
+                break
+            older.append(line)
+    if measured is None or headline is None:
+        return older
+    stamp, command = measured.groups()
+    return [f"- {stamp} (`{command}`): {headline.removeprefix(HEADLINE)}", *older]
+
+
+def write_section(
+    key: str, title: str, body: str, *, enabled: bool = True, headline: str = ""
+) -> None:
+    """Replace (or append) this benchmark's section of docs/benchmarks.md. ``headline`` (the
+    figures a regression would show in) is kept: the next run moves it into the section's
+    history, so every earlier run's figures stay visible."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     # The launcher matters for memory: fork children share the forkserver's preloaded modules.
     launcher = f"{LAUNCHER_ENV}={resolve_launcher()}"
     command = f"{launcher} python -m " + " ".join(["bench." + key, *sys.argv[1:]])
-    section = (
-        f"<!-- {key}:start -->\n## {title}\n\n"
-        f"Measured {stamp} with `{command}` on {machine()}.\n\n{body.strip()}\n"
-        f"<!-- {key}:end -->"
-    )
-    print(f"\n## {title}\n\n{body.strip()}\n")
+    print(f"\n## {title}\n\n{body.strip()}\n\n{HEADLINE}{headline}\n")
     if not enabled:
         return
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
     pattern = re.compile(rf"<!-- {re.escape(key)}:start -->.*?<!-- {re.escape(key)}:end -->", re.S)
-    if pattern.search(text):
+    found = pattern.search(text)
+    history = _history(found.group(0)) if found else []
+    tail = f"\n{HEADLINE}{headline}\n" if headline else ""
+    if history:
+        tail += "\n" + HISTORY + "\n" + "\n".join(history) + "\n"
+    section = (
+        f"<!-- {key}:start -->\n## {title}\n\n"
+        f"Measured {stamp} with `{command}` on {machine()}.\n\n{body.strip()}\n{tail}"
+        f"<!-- {key}:end -->"
+    )
+    if found:
         text = pattern.sub(lambda _: section, text)
     else:
         text = text.rstrip() + "\n\n" + section + "\n"

@@ -519,8 +519,16 @@ async def main(args: argparse.Namespace) -> None:
         "owner re-sends",
         "problems",
     ]
+    headline = "; ".join(
+        f"{row[0]} {row[1]} instance(s) x{row[2]} SIGKILLs: {row[6]} repeated, {row[8]} problems"
+        for row in rows
+    )
     write_section(
-        "crash_durable", "Crashes: durable core", table(headers, rows), enabled=not args.no_write
+        "crash_durable",
+        "Crashes: durable core",
+        table(headers, rows),
+        enabled=not args.no_write,
+        headline=headline + ".",
     )
 
 
