@@ -32,15 +32,16 @@ Scripts in `bench/` measure the bot against the project's local Bot API emulator
 
 | command (`.venv/bin/python -m ...`) | what | default run |
 |---|---|---|
-| `bench.b1_intake` | 60 owners file appeals, paced and saturated, on SQLite and PostgreSQL; then the echo-bot floor | ~6 min |
+| `bench.b1_intake` | 60 owners file appeals (SQLite, PostgreSQL), then the echo floor | ~6 min |
 | `bench.b2_pushes` | 3,000 and 30,000 notifications, Telegram limits x10 | ~4 min |
 | `bench.b3_growth` | owner/staff queries at 10k and 1M appeals | ~3 min |
 | `bench.b4_memory` | RSS with 10,000 dialogues (5,000 touched; `--touch 10000` ~4.5 min) | ~3 min |
-| `bench.b5_relay` | 50 conversations relayed both ways, steady and burst, Telegram's limits on | ~3.5 min |
+| `bench.b5_relay` | 50 conversations relayed both ways, Telegram's limits on | ~3.5 min |
 | `bench.crash_durable` | SIGKILL: polling on SQLite x20, 3 webhooks on PostgreSQL x10 | ~8 min |
 
 Each takes `--quick` (a smaller run, about a minute; CI runs none of them: benchmarks are
-never timed tests) and `--help`. B1, B2 and B5 take `--profile`: py-spy (`.venv/bin/pip install py-spy`) samples the bot (or worker) process and
+never timed tests) and `--help`. B1, B2 and B5 take `--profile`: py-spy
+(`.venv/bin/pip install py-spy`) samples the bot (or worker) process and
 the section gets the hottest areas and frames. Extra helpers: `bench.echo_bot` (the floor),
 `bench.push_worker` (the DeliveryWorker alone), both started by the scripts. Each section
 ends with its headline figures and a history of earlier runs' headlines (moved there by the
