@@ -64,6 +64,8 @@ FINAL_ERRORS: tuple[type[Exception], ...] = (
     TelegramEntityTooLarge,
     TelegramMigrateToChat,
 )
+# How many claim batches may be held in memory, claimed and not yet sent (see Sender._held).
+HELD_BATCHES = 2
 # Calls that are messages for Telegram's per-chat limits; the rest count in the total only.
 MESSAGE_METHODS = frozenset(
     {
@@ -247,6 +249,11 @@ class Sender:
         self.places = Places()
         self._results: dict[int, int] = {}  # row id -> message id, for $outbox references
         self._queues: dict[int, deque[Job]] = {}
+        # Claimed rows not yet finished. Claiming stops at HELD_BATCHES batches: every held row
+        # is a lane waiting on the limiter, and a backlog of thousands claimed at once made each
+        # send wake thousands of waiters (B2 at 30,000: CPU per message 2.3 -> 5.3 ms).
+        self._held = 0
+        self._claim_deferred = False
         self._lanes: dict[int, asyncio.Task[int]] = {}
         self._in_flight: set[asyncio.Task[Next]] = set()
         self._marks: list[Mark] = []
@@ -294,8 +301,12 @@ class Sender:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    self._enqueue(await self._claim())
-                    wait = self._until_next_due()
+                    if self._held >= HELD_BATCHES * self._batch:
+                        self._claim_deferred = True  # a lane wakes the loop as they drain
+                        wait = self._poll_interval
+                    else:
+                        self._enqueue(await self._claim())
+                        wait = self._until_next_due()
                 except Exception:
                     log.exception("claiming due outbox rows failed")
                     wait = self._poll_interval
@@ -423,6 +434,7 @@ class Sender:
     def _enqueue(self, jobs: list[Job], *, start: bool = True) -> None:
         for job in jobs:
             self._queues.setdefault(job.chat_id, deque()).append(job)
+        self._held += len(jobs)
         if start and not self._stopping:
             for chat_id in self._queues:
                 if chat_id not in self._lanes:
@@ -463,15 +475,24 @@ class Sender:
             handled += 1
             if outcome is Next.DONE:
                 queue.popleft()
+                self._finished(1)
             elif outcome is Next.CHAT_GONE:
+                self._finished(len(queue))
                 queue.clear()
             elif outcome is Next.STOP:
+                self._finished(len(queue))
                 queue.clear()
                 self.lost_claim.set()
                 self._stopping = True
         if not queue:
             self._queues.pop(chat_id, None)
         return handled
+
+    def _finished(self, count: int) -> None:
+        self._held -= count
+        if self._claim_deferred and self._held <= self._batch:
+            self._claim_deferred = False
+            self.wake()
 
     async def _shielded(self, delivery: Awaitable[Next]) -> Next:
         # stop() cancels the lanes; a call under way must still finish and be recorded, and
