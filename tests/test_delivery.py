@@ -15,6 +15,7 @@ from aiogram.methods import TelegramMethod
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.outbox import queue_call
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.telegram.bell import OutboxBell
 from bot.telegram.outbox import TOPIC, enqueue
@@ -492,3 +493,33 @@ async def all_sent(db: Sessionmaker) -> None:
         if left == 0:
             return
         await asyncio.sleep(0.1)
+
+
+async def test_a_reaction_does_not_wait_behind_a_message_held_by_the_chats_limit(
+    rig: Rig,
+) -> None:
+    # Staff's 👍 under their message in the group is no message for Telegram's limits and
+    # needs no order: it must not wait the group's minute behind a relay copy that does.
+    staff_message = rig.emu.send_text(rig.user_id, "ответ")["message_id"]
+    texts = [f"#{n}" for n in range(5)]  # the private chat takes 3 in any 3 s
+    await rig.queue(rig.user_id, *texts)
+    async with rig.db.begin() as session:
+        await queue_call(
+            session,
+            chat_id=rig.user_id,
+            method="setMessageReaction",
+            params={"message_id": staff_message, "reaction": [{"type": "emoji", "emoji": "👍"}]},
+            kind="reaction",
+            now=rig.clock.utc(),
+        )
+    worker = sender(rig.bot, rig.db, limiter=RateLimiter(), poll_interval=0.05)
+    worker.start()
+    try:
+        await asyncio.wait_for(all_sent(rig.db), timeout=30)
+    finally:
+        await worker.stop()
+
+    assert rig.texts(rig.user_id) == texts  # the messages keep their order
+    order = [c["method"] for c in rig.emu.calls if c["method"] != "getMe"]
+    reaction = order.index("setMessageReaction")
+    assert reaction < order.index("sendMessage") + 3, order  # before the held-back ones

@@ -64,6 +64,18 @@ FINAL_ERRORS: tuple[type[Exception], ...] = (
     TelegramEntityTooLarge,
     TelegramMigrateToChat,
 )
+# Calls that need no order with the rest of their chat: a reaction on a message that is there
+# already. They go in a lane of their own, so they do not wait behind a message held back by
+# the chat's limit (Telegram counts them in neither a chat's limit nor a group's).
+UNORDERED_METHODS = frozenset({"setMessageReaction"})
+# A chat's lane: (chat id, unordered?).
+LaneKey = tuple[int, bool]
+
+
+def lane_of(job: Job) -> LaneKey:
+    return (job.chat_id, job.method in UNORDERED_METHODS)
+
+
 # How many claim batches may be held in memory, claimed and not yet sent (see Sender._held).
 HELD_BATCHES = 2
 # Calls that are messages for Telegram's per-chat limits; the rest count in the total only.
@@ -248,13 +260,13 @@ class Sender:
         self._jitter = jitter
         self.places = Places()
         self._results: dict[int, int] = {}  # row id -> message id, for $outbox references
-        self._queues: dict[int, deque[Job]] = {}
+        self._queues: dict[LaneKey, deque[Job]] = {}
         # Claimed rows not yet finished. Claiming stops at HELD_BATCHES batches: every held row
         # is a lane waiting on the limiter, and a backlog of thousands claimed at once made each
         # send wake thousands of waiters (B2 at 30,000: CPU per message 2.3 -> 5.3 ms).
         self._held = 0
         self._claim_deferred = False
-        self._lanes: dict[int, asyncio.Task[int]] = {}
+        self._lanes: dict[LaneKey, asyncio.Task[int]] = {}
         self._in_flight: set[asyncio.Task[Next]] = set()
         self._marks: list[Mark] = []
         self._next_due: datetime | None = None
@@ -322,8 +334,8 @@ class Sender:
                 jobs = await self._claim()
                 self._enqueue(jobs, start=False)
                 progress = 0
-                for chat_id in list(self._queues):
-                    progress += await self._drain(chat_id, wait_for_retry=False)
+                for key in list(self._queues):
+                    progress += await self._drain(key, wait_for_retry=False)
                 handled += progress
                 # Claim again only if something may have been queued since: the bell rang
                 # (a sent row queued another) or the batch was full.
@@ -334,8 +346,10 @@ class Sender:
         """Rows claimed by a sender that is gone (killed, or this one before a restart) are
         pending again; what it sent in the last minute still counts for Telegram's limits.
 
-        So may the call it had on the wire when it died: one per chat at most (a chat's rows
-        go one at a time), counted as sent just now, since no row says whether it left."""
+        So may the call it had on the wire when it died: one message per chat at most (a
+        chat's rows go one at a time; only a reaction may be on the wire beside it, and it
+        counts in no chat's limit), counted as sent just now, since no row says whether it
+        left."""
         now = self._clock()
         async with self._sessionmaker() as session:
             orphans = await session.execute(
@@ -433,34 +447,37 @@ class Sender:
 
     def _enqueue(self, jobs: list[Job], *, start: bool = True) -> None:
         for job in jobs:
-            self._queues.setdefault(job.chat_id, deque()).append(job)
+            self._queues.setdefault(lane_of(job), deque()).append(job)
         self._held += len(jobs)
         if start and not self._stopping:
-            for chat_id in self._queues:
-                if chat_id not in self._lanes:
-                    self._open_lane(chat_id)
+            for key in self._queues:
+                if key not in self._lanes:
+                    self._open_lane(key)
         if len(jobs) >= self._batch:
             self.wake()  # there is more to claim
 
-    def _open_lane(self, chat_id: int) -> None:
-        lane = asyncio.create_task(self._drain(chat_id), name=f"outbox-chat-{chat_id}")
-        self._lanes[chat_id] = lane
+    def _open_lane(self, key: LaneKey) -> None:
+        chat_id, unordered = key
+        name = f"outbox-chat-{chat_id}" + ("-unordered" if unordered else "")
+        lane = asyncio.create_task(self._drain(key), name=name)
+        self._lanes[key] = lane
 
         def closed(task: asyncio.Task[Any]) -> None:
-            if self._lanes.get(chat_id) is task:
-                del self._lanes[chat_id]
+            if self._lanes.get(key) is task:
+                del self._lanes[key]
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox lane of chat %s failed", chat_id, exc_info=task.exception())
-            if self._queues.get(chat_id) and not self._stopping:
-                self._open_lane(chat_id)  # rows arrived while it was closing
+            if self._queues.get(key) and not self._stopping:
+                self._open_lane(key)  # rows arrived while it was closing
 
         lane.add_done_callback(closed)
 
     # ---- one chat -------------------------------------------------------------------------
 
-    async def _drain(self, chat_id: int, *, wait_for_retry: bool = True) -> int:
+    async def _drain(self, key: LaneKey, *, wait_for_retry: bool = True) -> int:
+        chat_id = key[0]
         handled = 0
-        queue = self._queues.get(chat_id)
+        queue = self._queues.get(key)
         while queue and not self._stopping:
             job = queue[0]
             delay = (job.due_at - self._clock()).total_seconds()
@@ -485,7 +502,7 @@ class Sender:
                 self.lost_claim.set()
                 self._stopping = True
         if not queue:
-            self._queues.pop(chat_id, None)
+            self._queues.pop(key, None)
         return handled
 
     def _finished(self, count: int) -> None:
