@@ -86,6 +86,8 @@ class Copies:
         self.order: dict[tuple[str, int], list[int]] = defaultdict(list)
         # Every bot message per chat, stamped: the limits count these, relays or not.
         self.bot_sends: dict[int, list[float]] = defaultdict(list)
+        # A staff answer gets the bot's 👍 once its copy reached the owner: when it showed.
+        self.reacted: dict[Key, float] = {}
         self._missing: set[Key] = set()
         self._all_in = asyncio.Event()
         emu.listeners.append(self._on_event)
@@ -94,6 +96,9 @@ class Copies:
         self.emu.listeners.remove(self._on_event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "reaction":
+            self._on_reaction(event["message"])
+            return
         if event.get("type") != "new" or not event["message"]["from_bot"]:
             return
         now = time.perf_counter()
@@ -114,6 +119,12 @@ class Copies:
         self._missing.discard(key)
         if not self._missing:
             self._all_in.set()
+
+    def _on_reaction(self, entry: dict[str, Any]) -> None:
+        found = MARK.search(entry["text"] or "")
+        if found is not None and found[1] == TO_OWNER and entry["reaction"]:
+            key = (found[1], int(found[2]), int(found[3]))
+            self.reacted.setdefault(key, time.perf_counter())
 
     def send(self, conversation: Conversation, direction: str, number: int, staff: int) -> None:
         key = (direction, conversation.index, number)
@@ -369,6 +380,26 @@ def ms(value: float) -> str:
     return f"{1000 * value:.0f}"
 
 
+def reaction_rows(copies: Copies, phases: list[Phase]) -> list[list[str]]:
+    """Staff answer written to the bot's 👍 under it (set once its copy reached the owner)."""
+    rows = []
+    for phase in phases:
+        keys = phase.of(TO_OWNER)
+        waits = [copies.reacted[k] - copies.sent[k] for k in keys if k in copies.reacted]
+        if keys:
+            rows.append(
+                [
+                    phase.name,
+                    str(len(keys)),
+                    str(len(keys) - len(waits)),
+                    ms(percentile(waits, 0.5)),
+                    ms(percentile(waits, 0.99)),
+                    ms(max(waits, default=0.0)),
+                ]
+            )
+    return rows
+
+
 def direction_rows(copies: Copies, phases: list[Phase]) -> list[list[str]]:
     rows = []
     for phase in phases:
@@ -513,6 +544,11 @@ def report(args: argparse.Namespace, copies: Copies, phases: list[Phase], setup:
             intro,
             table(direction_headers, direction_rows(copies, phases)),
             table(phase_headers, phase_rows(phases)),
+            "Staff's 👍 under each answer (the bot sets it once the copy reached the owner):\n\n"
+            + table(
+                ["phase", "answers", "no 👍 by the end", "p50 ms", "p99 ms", "max ms"],
+                reaction_rows(copies, phases),
+            ),
             "Targets:\n\n" + targets(copies, phases),
         ]
     )
