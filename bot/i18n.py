@@ -23,8 +23,22 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def load_catalog(language: str) -> dict[str, str]:
-    text = resources.files("locales").joinpath(f"{language}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    """locales/<language>.toml and every locales/<part>.<language>.toml (a feature's own
+    texts, e.g. sessions.kk.toml); a key defined twice is an error, not a silent override."""
+    folder = resources.files("locales")
+    names = [f"{language}.toml"] + sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name.endswith(f".{language}.toml") and entry.name.count(".") == 2
+    )
+    catalog: dict[str, str] = {}
+    for name in names:
+        part = _flatten(tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8")))
+        twice = catalog.keys() & part.keys()
+        if twice:
+            raise ValueError(f"locales/{name} defines keys already defined: {sorted(twice)}")
+        catalog.update(part)
+    return catalog
 
 
 def placeholders(template: str) -> set[str]:

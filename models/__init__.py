@@ -9,16 +9,36 @@ from models.enums import (
     ApplicantKind,
     Category,
     EventKind,
+    AuditKind,
     HearingState,
     InboxState,
     OutboxState,
+    ProjectStage,
+    ProjectStatus,
+    SessionState,
 )
 from models.inbox import InboxUpdate
+from models.office import (
+    AuditEvent,
+    InvestmentProject,
+    OfficeSession,
+    ProjectCounter,
+    ProjectEvent,
+)
 from models.messaging import FsmRecord, Hearing, OutboxMessage, RelayedMessage
 from models.user import User
 
 __all__ = [
     "ActorKind",
+    "AuditEvent",
+    "AuditKind",
+    "InvestmentProject",
+    "OfficeSession",
+    "ProjectCounter",
+    "ProjectEvent",
+    "ProjectStage",
+    "ProjectStatus",
+    "SessionState",
     "Appeal",
     "AppealEvent",
     "AppealStatus",

@@ -39,6 +39,13 @@ class Appeal(Base):
     due_at: Mapped[datetime]
     assigned_staff_id: Mapped[int | None] = mapped_column(BigInteger)
     assigned_staff_name: Mapped[str | None] = mapped_column(String(200))
+    # When the office first gave its answer (answered, redirected or not considered): the
+    # figures' "answered on time" and the register's "days taken".
+    answered_at: Mapped[datetime | None]
+    # An obstacle an investor reported on a project it is accompanied in.
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("investment_projects.id", ondelete="SET NULL"), index=True
+    )
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None]
     topic_id: Mapped[int | None] = mapped_column(Integer)

@@ -82,3 +82,33 @@ class HearingState(StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
     HELD = "held"
+
+
+class SessionState(StrEnum):
+    """An office session (заседание): several appeals on its agenda, officials invited."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class ProjectStatus(StrEnum):
+    """An investor's request for anti-corruption support of an investment project."""
+
+    RECEIVED = "received"
+    UNDER_REVIEW = "under_review"
+    AGREEMENT_SIGNED = "agreement_signed"
+    DECLINED = "declined"
+
+
+class ProjectStage(StrEnum):
+    IDEA = "idea"
+    DESIGN = "design"
+    CONSTRUCTION = "construction"
+    OPERATION = "operation"
+
+
+class AuditKind(StrEnum):
+    """Office-wide events that belong to no single appeal."""
+
+    FULL_REGISTER = "full_register"  # a staff member took the register with IIN/BIN and phones

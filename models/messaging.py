@@ -33,15 +33,28 @@ class RelayedMessage(Base):
 
 
 class Hearing(Base):
+    """One appeal on a session's agenda (models.office.OfficeSession). Its time and place are
+    the session's, copied when it is put on the agenda or the session moves; every hearing
+    from before sessions existed became a session with one item (migration 0008)."""
+
     __tablename__ = "hearings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("office_sessions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     starts_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(500))
     notes: Mapped[str | None] = mapped_column(Text)  # what to bring
     state: Mapped[str] = mapped_column(String(12))
     owner_answer: Mapped[str | None] = mapped_column(String(20))
+    # Recorded by staff after the session: None until then.
+    owner_attended: Mapped[bool | None]
+    official_attended: Mapped[bool | None]
+    decision: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -132,6 +132,8 @@ TRANSITIONS: dict[AppealStatus, frozenset[AppealStatus]] = {
 OPEN_STATUSES = frozenset(status for status, spec in STATUS.items() if spec.open)
 # Final: nothing leads out (the card offers nothing; the topic is closed).
 FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+# The office has given its answer: the appeal's answered_at is set on the first of these.
+ANSWER_STATUSES = frozenset({S.ANSWERED, S.REDIRECTED, S.NOT_CONSIDERED})
 
 
 def allowed(current: str, target: str) -> bool:

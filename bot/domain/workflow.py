@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.lifecycle import OPEN_STATUSES, TRANSITIONS, allowed, may
+from bot.domain.lifecycle import ANSWER_STATUSES, OPEN_STATUSES, TRANSITIONS, allowed, may
 from models import ActorKind, Appeal, AppealEvent, AppealStatus, EventKind
 
 __all__ = [
@@ -103,6 +103,8 @@ async def transition(
     )
     appeal.status = target.value
     appeal.updated_at = now
+    if target in ANSWER_STATUSES and appeal.answered_at is None:
+        appeal.answered_at = now
     await session.flush()
     return event
 
