@@ -26,11 +26,12 @@ def load_catalog(language: str) -> dict[str, str]:
     """locales/<language>.toml and every locales/<part>.<language>.toml (a feature's own
     texts, e.g. sessions.kk.toml); a key defined twice is an error, not a silent override."""
     folder = resources.files("locales")
-    names = [f"{language}.toml"] + sorted(
+    parts = sorted(
         entry.name
         for entry in folder.iterdir()
         if entry.name.endswith(f".{language}.toml") and entry.name.count(".") == 2
     )
+    names = [f"{language}.toml", *parts]
     catalog: dict[str, str] = {}
     for name in names:
         part = _flatten(tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8")))

@@ -7,9 +7,9 @@ from models.enums import (
     AppealStatus,
     AppealType,
     ApplicantKind,
+    AuditKind,
     Category,
     EventKind,
-    AuditKind,
     HearingState,
     InboxState,
     OutboxState,
@@ -18,6 +18,7 @@ from models.enums import (
     SessionState,
 )
 from models.inbox import InboxUpdate
+from models.messaging import FsmRecord, Hearing, OutboxMessage, RelayedMessage
 from models.office import (
     AuditEvent,
     InvestmentProject,
@@ -25,26 +26,18 @@ from models.office import (
     ProjectCounter,
     ProjectEvent,
 )
-from models.messaging import FsmRecord, Hearing, OutboxMessage, RelayedMessage
 from models.user import User
 
 __all__ = [
     "ActorKind",
-    "AuditEvent",
-    "AuditKind",
-    "InvestmentProject",
-    "OfficeSession",
-    "ProjectCounter",
-    "ProjectEvent",
-    "ProjectStage",
-    "ProjectStatus",
-    "SessionState",
     "Appeal",
     "AppealEvent",
     "AppealStatus",
     "AppealType",
     "ApplicantKind",
     "Attachment",
+    "AuditEvent",
+    "AuditKind",
     "Base",
     "Category",
     "EventKind",
@@ -53,10 +46,17 @@ __all__ = [
     "HearingState",
     "InboxState",
     "InboxUpdate",
+    "InvestmentProject",
+    "OfficeSession",
     "OutboxMessage",
     "OutboxState",
+    "ProjectCounter",
+    "ProjectEvent",
+    "ProjectStage",
+    "ProjectStatus",
     "ReceiptCounter",
     "RelayedMessage",
+    "SessionState",
     "User",
     "search_text",
     "utcnow",
