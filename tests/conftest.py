@@ -72,6 +72,7 @@ NOT_THE_DATABASE = (
     "tests/test_catalog_wording.py",
     "tests/test_clock.py",
     "tests/test_i18n.py",
+    "tests/test_periods.py",
     "tests/test_ratelimit.py",
     "tests/test_timezone.py",
 )
