@@ -205,3 +205,10 @@ def test_calendar_from_settings() -> None:
     assert not cal.is_working_day(date(2026, 6, 3))
     assert cal.is_working_day(date(2026, 6, 6))
     assert cal.is_working_day(date(2026, 6, 13))
+
+
+def test_first_working_day_of_a_month_skips_weekends_and_holidays() -> None:
+    calendar = WorkCalendar(ALMATY)
+    assert calendar.first_working_day(date(2026, 11, 20)) == date(2026, 11, 2)  # 1st: Sunday
+    assert calendar.first_working_day(date(2027, 1, 31)) == date(2027, 1, 5)  # 1-2 Jan holidays
+    assert calendar.first_working_day(date(2026, 12, 9)) == date(2026, 12, 1)

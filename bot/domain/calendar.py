@@ -58,6 +58,11 @@ class WorkCalendar:
                 return candidate
         raise RuntimeError(f"no working day within {MAX_DAYS_SEARCHED} days after {day}")
 
+    def first_working_day(self, month: date) -> date:
+        """The first working day of the month `month` falls in."""
+        first = month.replace(day=1)
+        return first if self.is_working_day(first) else self.next_working_day(first)
+
     def local(self, moment: datetime) -> datetime:
         _require_aware(moment)
         return moment.astimezone(self.tz)
