@@ -449,10 +449,10 @@ async def insert_history(session: AsyncSession) -> dict[str, int]:
                     official_attended=official,
                 )
             )
-    for number, status, signed, agreement, amount in PROJECTS:
+    for project_number, status, signed, agreement, amount in PROJECTS:
         session.add(
             InvestmentProject(
-                number=number,
+                number=project_number,
                 user_id=PEOPLE["P4"][0],
                 language="ru",
                 company="ТОО «Промотход Казахстан»",
@@ -470,7 +470,7 @@ async def insert_history(session: AsyncSession) -> dict[str, int]:
                 consent_at=local(date(2025, 1, 20)),
                 status=status,
                 agreement_date=signed,
-                agreement_number=None if signed is None else f"С-{number}",
+                agreement_number=None if signed is None else f"С-{project_number}",
                 agreement_amount=agreement,
                 registered_at=local(date(2025, 1, 20)),
             )
