@@ -30,7 +30,7 @@ from bot.views.numbers import decimal, plural_form, tenge
 from bot.views.press import press_paragraph
 from models import User
 from tests.support.history import NOVEMBER_2025, TZ, YEAR_2025, Expected, insert_history
-from tests.support.live import eventually, live_app
+from tests.support.live import eventually, live_app, settled
 from tests.support.pages import Group, OwnerChat
 
 I18N = I18n()
@@ -398,10 +398,20 @@ async def test_staff_get_the_figures_the_press_paragraphs_and_the_charts(office:
 
 
 async def test_a_bad_period_is_explained_and_outsiders_are_refused(office: Office) -> None:
-    group = office.group
-    await group.say("/stats вчера", None, expect=group.text("figures.bad_period"))
-    outsider = OwnerChat(office.emu, office.outsider, "ru")
+    group, emu = office.group, office.emu
+    shown = await group.say("/stats вчера", None, expect=group.text("figures.bad_period"))
+    outsider = OwnerChat(emu, office.outsider, "ru")
     await outsider.send("/stats", expect=outsider.text("staff.only_staff"))
+    # The period buttons: pressed by someone outside the group, or forged with a period
+    # that is none of them, they change nothing.
+    query = emu.forge_callback(office.outsider, group.chat_id, shown["message_id"], "fg:year")
+    answer = await emu.wait_for_callback_answer(query)
+    assert answer["text"] == group.text("staff.not_member")
+    query = emu.forge_callback(group.staff, group.chat_id, shown["message_id"], "fg:decade")
+    answer = await emu.wait_for_callback_answer(query)
+    assert answer["text"] == group.text("errors.stale_button")
+    await settled(emu, office.app)
+    assert group.last_id() == shown["message_id"]  # no figures were sent
 
 
 async def test_anyone_gets_this_years_results_in_their_language(office: Office) -> None:
