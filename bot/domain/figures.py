@@ -273,7 +273,7 @@ async def _agreements(session: AsyncSession, first: date, last: date) -> tuple[i
 
 
 async def public_results(
-    session: AsyncSession, year: int, calendar: WorkCalendar, *, term_days: int = 15
+    session: AsyncSession, year: int, calendar: WorkCalendar, *, term_days: int
 ) -> PublicResults:
     """The office's figures of `year` as the public sees them: counts, nobody's data."""
     figures = await office_figures(
