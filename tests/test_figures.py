@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiogram.methods import SendMediaGroup, SendPhoto
 from aiogram.types import BufferedInputFile
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
@@ -24,11 +25,12 @@ from bot.domain.outbox import album_params, message_params
 from bot.domain.periods import Period, month_of, year_of
 from bot.i18n import I18n
 from bot.sandbox.emulator import BotAPIEmulator
+from bot.telegram.figures_report import queue_figures
 from bot.telegram.methods import load
 from bot.views.charts import draw_charts
 from bot.views.numbers import decimal, plural_form, tenge
 from bot.views.press import press_paragraph
-from models import User
+from models import OutboxMessage, User
 from tests.support.history import NOVEMBER_2025, TZ, YEAR_2025, Expected, insert_history
 from tests.support.live import eventually, live_app, settled
 from tests.support.pages import Group, OwnerChat
@@ -437,3 +439,34 @@ async def test_anyone_gets_this_years_results_in_their_language(office: Office) 
     # Aggregates only: no name, IIN/BIN, company or number of anyone's appeal.
     for private in ("850315400124", "Заявитель", "Промотход", "2025-0000"):
         assert private not in text
+
+
+async def test_the_report_is_queued_once_per_dedupe_prefix(
+    sessionmaker: async_sessionmaker[AsyncSession], history: dict[str, Figures]
+) -> None:
+    """The monthly report queues with a dedupe prefix: a second run queues nothing more."""
+    for _ in range(2):
+        async with sessionmaker() as session:
+            await queue_figures(
+                session,
+                chat_id=-100123,
+                thread_id=None,
+                figures=history["november"],
+                i18n=I18N,
+                staff_t=RU,
+                now=NOW,
+                dedupe_prefix="monthly:2025-11",
+            )
+            await session.commit()
+    async with sessionmaker() as session:
+        queued = (
+            await session.execute(
+                select(OutboxMessage.method, OutboxMessage.dedupe_key).order_by(OutboxMessage.id)
+            )
+        ).all()
+    assert [tuple(row) for row in queued] == [
+        ("sendMessage", "monthly:2025-11:text"),
+        ("sendMessage", "monthly:2025-11:press:ru"),
+        ("sendMessage", "monthly:2025-11:press:kk"),
+        ("sendMediaGroup", "monthly:2025-11:charts"),
+    ]
