@@ -29,7 +29,7 @@ from bot.telegram.figures_report import queue_figures
 from bot.telegram.methods import load
 from bot.views.charts import draw_charts
 from bot.views.numbers import decimal, plural_form, tenge
-from bot.views.press import press_paragraph
+from bot.views.press import period_phrase, press_paragraph
 from models import OutboxMessage, User
 from tests.support.history import NOVEMBER_2025, TZ, YEAR_2025, Expected, insert_history
 from tests.support.live import eventually, live_app, settled
@@ -470,3 +470,13 @@ async def test_the_report_is_queued_once_per_dedupe_prefix(
         ("sendMessage", "monthly:2025-11:press:kk"),
         ("sendMediaGroup", "monthly:2025-11:charts"),
     ]
+
+
+def test_the_period_is_named_as_a_press_release_names_it() -> None:
+    quarter = Period(date(2025, 10, 1), date(2025, 12, 31))
+    assert period_phrase(RU, quarter) == "В IV квартале 2025 года"
+    assert period_phrase(KK, quarter) == "2025 жылдың IV тоқсанында"
+    assert period_phrase(RU, YEAR) == "В 2025 году"
+    assert period_phrase(KK, YEAR) == "2025 жылы"
+    assert period_phrase(RU, month_of(date(2025, 5, 1))) == "В мае 2025 года"
+    assert period_phrase(KK, month_of(date(2025, 5, 1))) == "2025 жылдың мамыр айында"
