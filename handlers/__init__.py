@@ -20,6 +20,7 @@ from handlers import (
     owner_relay,
     privacy,
     start,
+    stats,
 )
 
 
@@ -30,6 +31,8 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
     root.callback_query.outer_middleware(ComingBack())
     root.include_routers(
         operator_failed.make_router(operator_chat_id, directory),
+        # Before the operator routers: /stats anywhere in the group, even in a closed topic.
+        stats.make_router(operator_chat_id),
         # Before the operator router: a message in a closed appeal's topic is asked about.
         operator_closed.make_router(operator_chat_id, directory),
         # A text a card button asked for is taken in the operator router's turn, and

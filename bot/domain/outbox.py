@@ -106,33 +106,62 @@ async def queue_call(
     return row_id
 
 
+def inline_file(name: str, data: bytes) -> dict[str, Any]:
+    """A file kept in the row itself: the same inline file bot/telegram/methods.py makes of
+    an aiogram input file (the sender uploads it when it makes the call)."""
+    return {"$file": {"name": name or "file", "data_b64": base64.b64encode(data).decode("ascii")}}
+
+
 def message_params(
     text: str,
     *,
     buttons: Buttons | None = None,
     markup: dict[str, Any] | None = None,
     document: tuple[str, bytes, str] | None = None,
+    photo: tuple[str, bytes] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """sendMessage (or sendDocument with the text as caption) as a method name and params.
+    """sendMessage (or sendDocument / sendPhoto with the text as caption) as a method name
+    and params.
 
-    `buttons`: plain buttons; `markup`: a reply_markup already as Telegram's JSON.
+    `buttons`: plain buttons; `markup`: a reply_markup already as Telegram's JSON;
+    `photo`: (file name, image bytes).
     """
     params: dict[str, Any] = {"parse_mode": "HTML"}
     if buttons is not None:
         params["reply_markup"] = buttons_json(buttons)
     elif markup is not None:
         params["reply_markup"] = markup
-    if document is None:
+    if document is None and photo is None:
         params["text"] = text
         return "sendMessage", params
-    name, data, _mime = document
-    # The same inline file bot/telegram/methods.py makes of an aiogram input file.
-    params["document"] = {
-        "$file": {"name": name or "file", "data_b64": base64.b64encode(data).decode("ascii")}
-    }
     if text:
         params["caption"] = text
+    if photo is not None:
+        params["photo"] = inline_file(*photo)
+        return "sendPhoto", params
+    assert document is not None
+    name, data, _mime = document
+    params["document"] = inline_file(name, data)
     return "sendDocument", params
+
+
+ALBUM_SIZE = range(2, 11)  # Telegram's media groups hold 2 to 10 items
+
+
+def album_params(photos: Sequence[tuple[str, bytes, str]]) -> tuple[str, dict[str, Any]]:
+    """sendMediaGroup of photos, each (file name, image bytes, caption); one photo alone is
+    a sendPhoto (an album needs two). ValueError for none or more than ten."""
+    if len(photos) == 1:
+        name, data, caption = photos[0]
+        return message_params(caption, photo=(name, data))
+    if len(photos) not in ALBUM_SIZE:
+        raise ValueError(f"an album holds 2 to 10 photos, not {len(photos)}")
+    media = [
+        {"type": "photo", "media": inline_file(name, data), "caption": caption}
+        | ({"parse_mode": "HTML"} if caption else {})
+        for name, data, caption in photos
+    ]
+    return "sendMediaGroup", {"media": media}
 
 
 async def enqueue(

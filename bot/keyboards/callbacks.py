@@ -78,6 +78,12 @@ class ClosedSendCb(CallbackData, prefix="cs"):
     message_id: RowId
 
 
+class StatsCb(CallbackData, prefix="fg"):
+    """/stats for another period: month | quarter | year (the current one)."""
+
+    period: str
+
+
 # What the domain's plain buttons (bot/domain/outbox.py Button.action) do.
 BUTTON_DATA: dict[str, type[CallbackData]] = {
     "reply": ReplyCb,
