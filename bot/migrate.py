@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
+from models.db import sqlite_foreign_key_violations, sqlite_foreign_keys
 
 
 def alembic_config() -> Config:
@@ -18,16 +19,30 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection, bot_id: int | None) -> None:
+def _upgrade(connection: Connection, bot_id: int | None, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     config.attributes["bot_id"] = bot_id  # for stored keys that carry it (0005)
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
+    violations = sqlite_foreign_key_violations(connection)
+    if violations:
+        raise RuntimeError(f"the migration left {len(violations)} rows referring to nothing")
 
 
-async def upgrade_to_head(engine: AsyncEngine, *, bot_id: int | None = None) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, bot_id)
+async def upgrade_to_head(
+    engine: AsyncEngine, *, bot_id: int | None = None, revision: str = "head"
+) -> None:
+    """Up to `revision`, in one transaction; on SQLite with foreign keys off meanwhile
+    (models.db.sqlite_foreign_keys says why) and checked before the commit."""
+    async with engine.connect() as connection:
+        await connection.run_sync(sqlite_foreign_keys, enforced=False)
+        try:
+            await connection.begin()
+            await connection.run_sync(_upgrade, bot_id, revision)
+            await connection.commit()
+        finally:
+            await connection.rollback()  # nothing left open when enforcement comes back
+            await connection.run_sync(sqlite_foreign_keys, enforced=True)
 
 
 class SchemaOutdated(Exception):

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from models import Base
-from models.db import make_engine
+from models.db import make_engine, sqlite_foreign_keys
 
 target_metadata = Base.metadata
 
@@ -34,6 +34,8 @@ async def _run_with_own_engine() -> None:
     )
     engine = make_engine(url)
     async with engine.connect() as connection:
+        # As bot/migrate.py does: SQLite's copy-and-drop of a table must not cascade.
+        await connection.run_sync(sqlite_foreign_keys, enforced=False)
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,6 +48,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def sqlite_foreign_keys(connection: Connection, *, enforced: bool) -> None:
+    """Switch SQLite's foreign key enforcement for this connection (no-op elsewhere).
+
+    Migrations run with it off: SQLite alters a table by copying it, dropping the old one and
+    renaming the copy, and with enforcement on the DROP deletes every row that refers to the
+    table with ON DELETE CASCADE (an appeal's hearings, events, files...). The pragma does
+    nothing inside a transaction, so it goes to the driver's connection, where no BEGIN is
+    said for it, before the migrations' transaction begins and after it ends.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    if connection.in_transaction():
+        raise RuntimeError("foreign keys can be switched only outside a transaction")
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    cursor.close()
+
+
+def sqlite_foreign_key_violations(connection: Connection) -> list[Any]:
+    """Rows that refer to nothing (what enforcement would have refused); [] elsewhere."""
+    if connection.dialect.name != "sqlite":
+        return []
+    return list(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
 
 
 def _sqlite_begin(connection: Any) -> None:
