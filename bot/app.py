@@ -36,6 +36,7 @@ from bot.config import Settings
 from bot.domain.calendar import calendar_from_settings
 from bot.domain.casework import CaseWork
 from bot.domain.hearings import Hearings
+from bot.domain.sessions import Sessions
 from bot.i18n import I18n
 from bot.middlewares.flood import FloodMiddleware
 from bot.middlewares.locale import LocaleMiddleware
@@ -95,6 +96,7 @@ def build_dispatcher(
     """
     calendar = topics.calendar
     directory = StaffDirectory(settings.OPERATOR_CHAT_ID)
+    hearings = Hearings(i18n, calendar, settings.REMINDER_OFFSETS_HOURS)
     services = Services(
         i18n=i18n,
         staff_t=i18n.translator(settings.STAFF_LANGUAGE),
@@ -103,7 +105,8 @@ def build_dispatcher(
         topics=topics,
         relay=Relay(topics, i18n),
         casework=CaseWork(i18n, calendar, settings.AUTO_CLOSE_DAYS),
-        hearings=Hearings(i18n, calendar, settings.REMINDER_OFFSETS_HOURS),
+        hearings=hearings,
+        sessions=Sessions(hearings),
         staff_directory=directory,
         term_days=settings.APPEAL_TERM_DAYS,
         retention_years=settings.PERSONAL_DATA_RETENTION_YEARS,
@@ -176,7 +179,12 @@ class Application:
 
     async def start(self) -> None:
         with sending_directly():
-            await register_commands(self.bot, self.i18n)
+            await register_commands(
+                self.bot,
+                self.i18n,
+                operator_chat_id=self.settings.OPERATOR_CHAT_ID,
+                staff_language=self.settings.STAFF_LANGUAGE,
+            )
             with suppress(Exception):
                 await self.topics.is_forum(self.bot)
         self.worker.start()

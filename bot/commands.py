@@ -6,13 +6,16 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.i18n import LANGUAGES, I18n
 
 log = logging.getLogger(__name__)
 
 PRIVATE_COMMANDS = ("start", "new", "my", "results", "privacy", "language", "help", "cancel")
+# The operator group's menu, in the staff language (handlers/not_staff.py refuses them
+# elsewhere).
+STAFF_COMMANDS = ("open", "find", "hearing", "session", "stats", "failed", "note", "help")
 
 
 def private_commands(i18n: I18n, language: str) -> list[BotCommand]:
@@ -22,13 +25,27 @@ def private_commands(i18n: I18n, language: str) -> list[BotCommand]:
     ]
 
 
-async def register_commands(bot: Bot, i18n: I18n) -> None:
+def staff_commands(i18n: I18n, language: str) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=i18n.get(language, f"commands.staff.{name}"))
+        for name in STAFF_COMMANDS
+    ]
+
+
+async def register_commands(
+    bot: Bot, i18n: I18n, *, operator_chat_id: int | None = None, staff_language: str = "ru"
+) -> None:
     scope = BotCommandScopeAllPrivateChats()
     try:
         await bot.set_my_commands(private_commands(i18n, i18n.default_language), scope=scope)
         for language in LANGUAGES:
             await bot.set_my_commands(
                 private_commands(i18n, language), scope=scope, language_code=language
+            )
+        if operator_chat_id is not None:
+            await bot.set_my_commands(
+                staff_commands(i18n, staff_language),
+                scope=BotCommandScopeChat(chat_id=operator_chat_id),
             )
     except TelegramAPIError as exc:
         # A menu is a convenience; the bot works without it.

@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.domain.calendar import WorkCalendar
 from bot.domain.casework import CaseWork
 from bot.domain.hearings import Hearings
+from bot.domain.sessions import Sessions
 from bot.i18n import I18n, Translator
 from bot.telegram.relay import Relay
 from bot.telegram.staff import StaffDirectory
@@ -31,6 +32,7 @@ class Services:
     relay: Relay
     casework: CaseWork
     hearings: Hearings
+    sessions: Sessions
     staff_directory: StaffDirectory
     # Working days an appeal has for an answer (APPEAL_TERM_DAYS): the receipt's due date.
     term_days: int

@@ -19,6 +19,7 @@ from handlers import (
     owner_back,
     owner_relay,
     privacy,
+    sessions,
     start,
     stats,
 )
@@ -35,6 +36,8 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         stats.make_router(operator_chat_id),
         # Before the operator router: a message in a closed appeal's topic is asked about.
         operator_closed.make_router(operator_chat_id, directory),
+        # Before the operator router: /session, its buttons and the texts they ask for.
+        sessions.make_router(operator_chat_id, directory),
         # A text a card button asked for is taken in the operator router's turn, and
         # applied by the card's own module.
         operator.make_router(

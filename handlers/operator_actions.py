@@ -18,12 +18,13 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain import appeals, lifecycle
+from bot.domain import appeals, lifecycle, sessions
 from bot.domain.casework import OUTCOMES, CaseWork
 from bot.domain.lifecycle import EXTEND, OUTCOME, TAKE, Needs
 from bot.domain.workflow import Staff
 from bot.i18n import Translator
 from bot.keyboards.callbacks import StaffCb
+from bot.keyboards.sessions import session_choice_keyboard
 from bot.keyboards.staff import outcome_keyboard
 from bot.middlewares.staff import StaffMiddleware
 from bot.services import Services
@@ -123,9 +124,13 @@ async def _ask_outcome(press: Press, target: AppealStatus) -> None:
 
 
 async def _ask_hearing(press: Press, target: AppealStatus) -> None:
-    """Hearings are set with /hearing (date, time, place): the button says how."""
+    """A hearing of its own with /hearing (the text says how), or a place on a session's
+    agenda: a new one, or one of those to come (handlers/sessions.py takes the buttons)."""
     await press.query.answer()
-    await press.message.answer(press.t("staff.ask.hearing"))
+    services = press.services
+    offices = await sessions.upcoming(press.session, services.clock())
+    keyboard = session_choice_keyboard(press.t, press.appeal.id, offices, services.sessions)
+    await press.message.answer(press.t("staff.ask.hearing"), reply_markup=keyboard)
 
 
 STATUS_ACTIONS: dict[Needs, Callable[[Press, AppealStatus], Awaitable[None]]] = {

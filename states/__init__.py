@@ -2,6 +2,7 @@
 
 from states.appeal import AddInfo, NewAppeal
 from states.onboarding import Onboarding
+from states.sessions import SessionInput
 from states.staff import StaffInput
 
-__all__ = ["AddInfo", "NewAppeal", "Onboarding", "StaffInput"]
+__all__ = ["AddInfo", "NewAppeal", "Onboarding", "SessionInput", "StaffInput"]

@@ -24,8 +24,10 @@ from models import (
     AppealStatus,
     Hearing,
     HearingState,
+    OfficeSession,
     OutboxMessage,
     OutboxState,
+    SessionState,
 )
 
 COMMAND = re.compile(
@@ -61,7 +63,11 @@ def parse_hearing(text: str, calendar: WorkCalendar) -> HearingRequest | None:
     return HearingRequest(starts, rest[:500], bring[:1000] if bring else None)
 
 
-def ics(hearing: Hearing, number: str, summary: str) -> bytes:
+def ics(
+    hearing: Hearing, number: str, summary: str, *, sequence: int = 0, location: str = ""
+) -> bytes:
+    """One event; `sequence` (the session's revision) lets a calendar replace a moved one."""
+
     def stamp(moment: datetime) -> str:
         return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -77,11 +83,12 @@ def ics(hearing: Hearing, number: str, summary: str) -> bytes:
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:hearing-{hearing.id}-{number}@adal-bot",
+        f"SEQUENCE:{sequence}",
         f"DTSTAMP:{stamp(hearing.updated_at)}",
         f"DTSTART:{stamp(hearing.starts_at)}",
         f"DTEND:{stamp(hearing.starts_at + HEARING_LENGTH)}",
         f"SUMMARY:{text(summary)}",
-        f"LOCATION:{text(hearing.place)}",
+        f"LOCATION:{text(location or hearing.place)}",
         f"DESCRIPTION:{text(hearing.notes or '')}",
         "END:VEVENT",
         "END:VCALENDAR",
@@ -97,6 +104,20 @@ async def current_hearing(session: AsyncSession, appeal_id: int) -> Hearing | No
         .order_by(Hearing.id.desc())
         .limit(1)
     )
+
+
+def item_key(hearing_id: int, revision: int, what: str) -> str:
+    """Dedupe key of what an agenda item's owner is sent for one time of its session: a move
+    bumps the revision, so the new time's messages are new rows and the old ones (cancelled
+    by cancel_reminders) are never sent."""
+    return f"hearing:{hearing_id}:r{revision}:{what}"
+
+
+async def revision_of(session: AsyncSession, hearing: Hearing) -> int:
+    if hearing.session_id is None:
+        return 1
+    office = await session.get(OfficeSession, hearing.session_id)
+    return office.revision if office is not None else 1
 
 
 def _in_time(t: Translator, hours: int) -> str:
@@ -143,16 +164,19 @@ class Hearings:
             )
             .values(state=OutboxState.CANCELLED.value, last_error="replaced: attendance confirmed")
         )
-        await self._queue_reminders(session, appeal, hearing, now, expected=True)
+        revision = await revision_of(session, hearing)
+        await self.queue_reminders(session, appeal, hearing, now, revision=revision, expected=True)
 
-    async def _queue_reminders(
+    async def queue_reminders(
         self,
         session: AsyncSession,
         appeal: Appeal,
         hearing: Hearing,
         now: datetime,
         *,
+        revision: int,
         expected: bool = False,
+        place: str | None = None,
     ) -> None:
         """One outbox row per offset, due at its time; an offset already past is skipped.
 
@@ -176,14 +200,15 @@ class Hearings:
                 kind="reminder",
                 due_at=due,
                 stale_at=hearing.starts_at - timedelta(hours=later),
-                dedupe_key=f"hearing:{hearing.id}:{hours}h" + (":expected" if expected else ""),
+                dedupe_key=item_key(hearing.id, revision, f"remind:{hours}h")
+                + (":expected" if expected else ""),
                 buttons=(
                     None if expected else partial(hearing_answer_buttons, hearing_id=hearing.id)
                 ),
                 when=partial(_in_time, hours=hours),
                 date=date_text,
                 time=time_text,
-                place=escape(hearing.place),
+                place=escape(place or hearing.place),
                 bring=lambda t: (
                     escape(hearing.notes) if hearing.notes else t("notify.bring_nothing")
                 ),
@@ -204,11 +229,24 @@ class Hearings:
         """Schedule, or move when one is already scheduled (the old one is cancelled)."""
         previous = await current_hearing(session, appeal.id)
         if previous is not None:
-            previous.state = HearingState.CANCELLED.value
-            previous.updated_at = now
-            await cancel_reminders(session, previous)
+            await self._call_off(session, previous, now)
+        # A hearing of one appeal is a session with that one item.
+        office = OfficeSession(
+            starts_at=request.starts_at,
+            place=request.place,
+            notes=request.bring,
+            state=SessionState.SCHEDULED.value,
+            revision=1,
+            created_by=staff.id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(office)
+        await session.flush()
         hearing = Hearing(
             appeal_id=appeal.id,
+            session_id=office.id,
+            position=1,
             starts_at=request.starts_at,
             place=request.place,
             notes=request.bring,
@@ -249,7 +287,7 @@ class Hearings:
             now=now,
             kind="hearing",
             stale_at=hearing.starts_at,
-            dedupe_key=f"hearing:{hearing.id}:invitation",  # cancelled with the reminders
+            dedupe_key=item_key(hearing.id, 1, "invite"),  # cancelled with the reminders
             buttons=lambda t: hearing_answer_buttons(t, hearing.id),
             **t_owner_values,
         )
@@ -263,8 +301,27 @@ class Hearings:
             kind="hearing",
             document=(f"hearing-{appeal.number}.ics", calendar_file, "text/calendar"),
         )
-        await self._queue_reminders(session, appeal, hearing, now)
+        await self.queue_reminders(session, appeal, hearing, now, revision=1)
         return hearing
+
+    async def _call_off(self, session: AsyncSession, hearing: Hearing, now: datetime) -> None:
+        """The hearing, and its session when it is its only item, are off."""
+        hearing.state = HearingState.CANCELLED.value
+        hearing.updated_at = now
+        await cancel_reminders(session, hearing)
+        if hearing.session_id is None:
+            return
+        office = await session.get(OfficeSession, hearing.session_id)
+        others = await session.scalar(
+            select(Hearing.id).where(
+                Hearing.session_id == hearing.session_id,
+                Hearing.id != hearing.id,
+                Hearing.state != HearingState.CANCELLED.value,
+            )
+        )
+        if office is not None and others is None and office.state == SessionState.SCHEDULED:
+            office.state = SessionState.CANCELLED.value
+            office.updated_at = now
 
     async def cancel(
         self, session: AsyncSession, appeal: Appeal, staff: Staff, now: datetime
@@ -272,9 +329,7 @@ class Hearings:
         hearing = await current_hearing(session, appeal.id)
         if hearing is None:
             return None
-        hearing.state = HearingState.CANCELLED.value
-        hearing.updated_at = now
-        await cancel_reminders(session, hearing)
+        await self._call_off(session, hearing, now)
         date_text, time_text = self.when(hearing)
         if appeal.status == AppealStatus.HEARING_SCHEDULED:
             await workflow.transition_by(

@@ -118,3 +118,29 @@ def render_buttons(params: dict[str, Any]) -> dict[str, Any]:
     ]
     rendered = InlineKeyboardMarkup(inline_keyboard=rows)
     return {**params, "reply_markup": rendered.model_dump(mode="json", exclude_none=True)}
+
+
+# Sessions (handlers/sessions.py). The owner answers an agenda item's invitation with the
+# hearing buttons above (HearingAnswerCb): one path for a hearing and an agenda item.
+class SessionCb(CallbackData, prefix="ss"):
+    """A session card's button: add | invite | move | cancel | hold | show | remove | put | new.
+    `appeal_id`: the appeal to put on it (from the appeal card's 📅); `item_id`: one item."""
+
+    action: str
+    session_id: RowId = 0
+    appeal_id: RowId = 0
+    item_id: RowId = 0
+
+
+class SessionAnswerCb(CallbackData, prefix="sa"):
+    """Staff record who came to an agenda item: who = owner | official, came = 1 | 0."""
+
+    item_id: RowId
+    who: str
+    came: Annotated[int, Field(ge=0, le=1)]
+
+
+class ResultCb(CallbackData, prefix="sr"):
+    """Staff write the session's decision on an agenda item."""
+
+    item_id: RowId
