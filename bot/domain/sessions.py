@@ -220,8 +220,7 @@ class Sessions:
             invited=lambda t: (
                 escape(", ".join((office.invited or "").splitlines())) or t("session.invited_none")
             ),
-            position=position,
-            total=total,
+            agenda_place=lambda t: t("session.position", position=position, total=total),
             bring=lambda t: escape(office.notes) if office.notes else t("notify.bring_nothing"),
         )
         summary = f"{appeal.number}: {office.place}"
