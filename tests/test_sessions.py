@@ -83,7 +83,9 @@ async def card_after_press(world: World, session_id: int, label: str) -> dict[st
 
 async def staff_says(world: World, text: str, expect: str) -> Entry:
     thread = getattr(world, "typing_in", None)
-    return await world.group.say(text, thread, expect=expect)
+    reply = await world.group.say(text, thread, expect=expect)
+    await world.settled()  # and the card that follows the reply
+    return reply
 
 
 async def session_id_of(world: World) -> int:
@@ -273,10 +275,17 @@ async def test_forged_and_stale_session_buttons(world: World) -> None:
     sid = await session_id_of(world)
     card = session_cards(world, sid)[-1]
     # A session that does not exist, an item that does not exist, a mark before the session.
-    for data in (f"ss:invite:{sid + 40}:0:0", "sa:999:owner:1", "sr:999", "sa:1:owner:7"):
-        query = emu.press_button(group.staff, group.chat_id, card["message_id"], data)
+    forged = {
+        f"ss:invite:{sid + 40}:0:0": staff_text("session.unknown"),
+        f"ss:explode:{sid}:0:0": staff_text("session.unknown"),
+        "sa:999:owner:1": staff_text("session.unknown_item"),
+        "sr:999": staff_text("session.unknown_item"),
+        "sa:1:owner:7": None,  # not even well formed: the stale-button answer
+    }
+    for data, expected in forged.items():
+        query = emu.forge_callback(group.staff, group.chat_id, card["message_id"], data)
         answer = await emu.wait_for_callback_answer(query, timeout=15)
-        assert answer["text"], data
+        assert answer["text"] == expected if expected else answer["text"], data
     # An outsider in the group presses a real button.
     stranger = emu.add_user("Чужой")
     data = data_of(card, label=RU("session.button.invite"))
