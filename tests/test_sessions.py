@@ -308,3 +308,39 @@ async def test_forged_and_stale_session_buttons(world: World) -> None:
     status = await world.scalar(select(Appeal.status))
     assert status == "in_review"
     assert owner_messages(emu, user, "ru", "session.invitation", number=number) == []
+
+
+async def test_cancelling_a_session_calls_it_off_for_every_owner_once(world: World) -> None:
+    emu = world.emu
+    languages = ["kk", "ru"]
+    users = [
+        emu.add_user(n, language_code=lang)
+        for n, lang in zip(("Асель", "Ольга"), languages, strict=True)
+    ]
+    numbers = [
+        (await case(world, user, lang))[0] for user, lang in zip(users, languages, strict=True)
+    ]
+    await staff_says(world, LINE, staff_text("session.card.agenda", count=0))
+    sid = await session_id_of(world)
+    for number in numbers:
+        await card_after_press(world, sid, RU("session.button.add"))
+        await staff_says(world, number, staff_text("session.added", number=number, id=sid))
+    await card_after_press(world, sid, RU("session.button.invite"))
+    # The second appeal leaves the agenda first: only its owner hears of it, once.
+    answer = await card_after_press(world, sid, RU("session.button.remove", position=2))
+    assert answer["text"] == staff_text("session.removed")
+    answer = await card_after_press(world, sid, RU("session.button.cancel"))
+    assert answer["text"] == staff_text("session.cancelled")
+    for moment in ("2026-12-07 15:30", "2026-12-09 15:30", "2026-12-10 13:30"):
+        world.clock.set_local(moment)
+        await world.run()
+    for user, language, number in zip(users, languages, numbers, strict=True):
+        called_off = I18N.get(
+            language, "notify.hearing_cancelled", number=number, date="10.12.2026", time="15:00"
+        )
+        assert texts(emu, user, plain(called_off)) == [plain(called_off)]
+        assert texts(emu, user, "⏰") == []
+    statuses = [row[0] for row in await world.rows(select(Appeal.status).order_by(Appeal.id))]
+    assert statuses == ["in_review", "in_review"]
+    card = session_cards(world, sid)[-1]
+    assert staff_text("session.state.cancelled") in card["text"]

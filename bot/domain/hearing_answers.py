@@ -48,6 +48,8 @@ async def outdated(session: AsyncSession, hearing: Hearing, now: datetime) -> Ou
         if hearing.starts_at > now:
             return None
         return Outdated("notify.hearing_past", hearing)
+    if hearing.state == HearingState.HELD:  # its session took place
+        return Outdated("notify.hearing_past", hearing)
     current = await current_hearing(session, hearing.appeal_id)
     if current is not None and current.id != hearing.id and current.starts_at > now:
         return Outdated("notify.hearing_moved_to", current)

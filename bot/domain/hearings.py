@@ -198,6 +198,8 @@ class Hearings:
                 "remind.hearing_expected" if expected else "remind.hearing",
                 now=now,
                 kind="reminder",
+                # Not sent once the appeal is no longer waiting for it (withdrawn, answered).
+                while_status=AppealStatus.HEARING_SCHEDULED.value,
                 due_at=due,
                 stale_at=hearing.starts_at - timedelta(hours=later),
                 dedupe_key=item_key(hearing.id, revision, f"remind:{hours}h")
