@@ -3,6 +3,7 @@ ask for (an appeal's number, a new time, a decision). The domain decides; this s
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from aiogram import F, Router
@@ -266,6 +267,8 @@ async def on_text(
             return
         await state.clear()
         await services.topics.refresh(session, appeal)
+        note = t("session.decision_note", id=office.id, text=escape(item.decision or ""))
+        await services.topics.post(session, appeal, note)
         await message.reply(t("session.decision_sent", number=appeal.number))
         await _post_card(message, session, office.id, services)
         return

@@ -221,6 +221,9 @@ async def test_a_session_of_three_moved_once_and_held(world: World) -> None:
         assert f"Акимат выдаст разрешение по {number}" in decision
     statuses = [row[0] for row in await world.rows(select(Appeal.status).order_by(Appeal.id))]
     assert statuses == ["in_review"] * 3
+    for card, number in zip(cards, numbers, strict=True):  # and staff see it in the topic
+        [note] = texts(emu, group.chat_id, f"Решение заседания №{sid}", card["message_thread_id"])
+        assert f"Акимат выдаст разрешение по {number}" in note
 
     # Exactly once each, whatever was pressed twice.
     for user, language, number in zip(users, languages, numbers, strict=True):

@@ -24,8 +24,10 @@ from bot.domain.hearings import Hearings, cancel_reminders, current_hearing, ics
 from bot.domain.notify import hearing_answer_buttons, notify_owner
 from bot.domain.workflow import Staff, allowed
 from models import (
+    ActorKind,
     Appeal,
     AppealStatus,
+    EventKind,
     Hearing,
     HearingState,
     OfficeSession,
@@ -183,9 +185,10 @@ class Sessions:
         count = 0
         total = len(loaded.items)
         for position, item in enumerate(loaded.items, start=1):
-            if await _invited(session, item):
-                continue
             appeal = loaded.appeals[item.appeal_id]
+            # Already invited, or no longer waiting for it (withdrawn meanwhile).
+            if appeal.status != AppealStatus.HEARING_SCHEDULED or await _invited(session, item):
+                continue
             await self._tell_time(session, office, item, appeal, now, "invite", position, total)
             count += 1
         return count
@@ -213,6 +216,7 @@ class Sessions:
             kind="hearing",
             stale_at=office.starts_at,
             dedupe_key=item_key(item.id, revision, what),
+            while_status=AppealStatus.HEARING_SCHEDULED.value,
             buttons=partial(hearing_answer_buttons, hearing_id=item.id),
             date=date_text,
             time=time_text,
@@ -380,11 +384,22 @@ class Sessions:
         appeal = await session.get(Appeal, item.appeal_id)
         assert appeal is not None
         item.decision, item.decided_at, item.updated_at = text, now, now
+        date_text, _ = self.when(office)
+        # In the appeal's history whatever its status (staff may have answered already).
+        workflow.record_event(
+            session,
+            appeal,
+            EventKind.HEARING,
+            actor_kind=ActorKind.STAFF,
+            actor_id=staff.id,
+            actor_name=staff.name,
+            now=now,
+            note=f"session {office.id} {date_text}: {text}",
+        )
         if appeal.status == AppealStatus.HEARING_SCHEDULED:
             await workflow.transition_by(
                 session, appeal, AppealStatus.IN_REVIEW, staff, now=now, note="session decision"
             )
-        date_text, _ = self.when(office)
         await notify_owner(
             session,
             self.i18n,
