@@ -303,6 +303,11 @@ async def on_text(
     await _post_card(message, session, office.id, services)
 
 
+async def text_only(message: Message, services: Services) -> None:
+    """A photo, a file, a sticker… where a session button asked for a text: still asked."""
+    await message.reply(services.staff_t("session.text_only"))
+
+
 def make_router(operator_chat_id: int, directory: StaffDirectory) -> Router:
     router = Router(name="sessions")
     router.message.filter(F.chat.id == operator_chat_id)
@@ -315,6 +320,7 @@ def make_router(operator_chat_id: int, directory: StaffDirectory) -> Router:
     )
     # A command (/cancel above all) is not the text asked for: the operator router takes it.
     router.message.register(on_text, waiting, F.text, ~F.text.startswith("/"))
+    router.message.register(text_only, waiting, ~F.text, ~F.caption.startswith("!"))
     router.callback_query.register(on_session_button, SessionCb.filter())
     router.callback_query.register(on_attendance, SessionAnswerCb.filter())
     router.callback_query.register(on_decision_button, ResultCb.filter())

@@ -19,7 +19,7 @@ from bot.domain.figures import office_figures
 from bot.domain.periods import month_of
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.sandbox.texts import plain
-from models import Appeal, Hearing, OfficeSession
+from models import Appeal, Hearing, OfficeSession, OutboxMessage
 from tests.support.keyboard import buttons, data_of
 from tests.support.live import live_app
 from tests.support.owner import I18N
@@ -347,3 +347,51 @@ async def test_cancelling_a_session_calls_it_off_for_every_owner_once(world: Wor
     assert statuses == ["in_review", "in_review"]
     card = session_cards(world, sid)[-1]
     assert staff_text("session.state.cancelled") in card["text"]
+
+
+async def test_moved_twice_only_the_last_time_reminds(world: World) -> None:
+    emu, group = world.emu, world.group
+    user = emu.add_user("Ольга", language_code="ru")
+    number, _card = await case(world, user, "ru")
+    await staff_says(world, LINE, staff_text("session.card.agenda", count=0))
+    sid = await session_id_of(world)
+    await card_after_press(world, sid, RU("session.button.add"))
+    await staff_says(world, number, staff_text("session.added", number=number, id=sid))
+    await card_after_press(world, sid, RU("session.button.invite"))
+    for when, shown in (
+        ("2026-12-11 11:00 Зал 3", "11.12.2026"),
+        ("2026-12-14 10:00", "14.12.2026"),
+    ):
+        await card_after_press(world, sid, RU("session.button.move"))
+        # A photo is not a date: asked again, nothing moves.
+        after = group.last_id(getattr(world, "typing_in", None))
+        emu.send_photo(
+            group.staff, chat_id=group.chat_id, thread_id=getattr(world, "typing_in", None)
+        )
+        await group.expect(
+            staff_text("session.text_only"), getattr(world, "typing_in", None), after
+        )
+        await staff_says(
+            world, when, staff_text("session.moved_staff", date=shown, time=when.split()[1])
+        )
+    keys = dict(
+        await world.rows(
+            select(OutboxMessage.dedupe_key, OutboxMessage.state).where(
+                OutboxMessage.dedupe_key.like("hearing:%")
+            )
+        )
+    )
+    pending = sorted(k.split(":", 2)[2] for k, state in keys.items() if state == "pending")
+    assert pending == ["r3:remind:24h", "r3:remind:2h", "r3:remind:72h"]
+    assert {k.split(":")[2] for k in keys} == {"r1", "r2", "r3"}
+    for moment in ("2026-12-07 15:30", "2026-12-08 11:30", "2026-12-09 15:30", "2026-12-10 11:30"):
+        world.clock.set_local(moment)
+        await world.run()
+    assert texts(emu, user, "⏰") == []
+    for moment in ("2026-12-11 10:30", "2026-12-13 10:30", "2026-12-14 08:30"):
+        world.clock.set_local(moment)
+        await world.run()
+    reminders = texts(emu, user, "⏰")
+    assert len(reminders) == 3 and all("14.12.2026" in r and "Зал 3" in r for r in reminders)
+    assert len(owner_messages(emu, user, "ru", "session.invitation", number=number)) == 1
+    assert len(owner_messages(emu, user, "ru", "session.moved", number=number)) == 2

@@ -259,6 +259,8 @@ class Sessions:
         self.ensure_open(office, now)
         if starts_at <= now:
             raise SessionRefused("session.past")
+        if place is not None and len(place) > agenda.PLACE_MAX:
+            raise SessionRefused("session.ask.move_invalid")
         loaded = await load(session, office.id)
         assert loaded is not None
         office.starts_at = starts_at
