@@ -281,15 +281,17 @@ class Sessions:
     async def _call_off_item(
         self, session: AsyncSession, item: Hearing, appeal: Appeal, staff: Staff, now: datetime
     ) -> None:
+        # Told only if invited and still waiting for it (not once withdrawn, say).
+        waiting = appeal.status == AppealStatus.HEARING_SCHEDULED
         invited = await _invited(session, item)
         item.state = HearingState.CANCELLED.value
         item.updated_at = now
         await cancel_reminders(session, item)
-        if appeal.status == AppealStatus.HEARING_SCHEDULED:
+        if waiting:
             await workflow.transition_by(
                 session, appeal, AppealStatus.IN_REVIEW, staff, now=now, note="session called off"
             )
-        if invited:
+        if invited and waiting:
             date_text, time_text = self.hearings.when(item)
             await notify_owner(
                 session,
