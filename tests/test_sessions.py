@@ -395,3 +395,35 @@ async def test_moved_twice_only_the_last_time_reminds(world: World) -> None:
     assert len(reminders) == 3 and all("14.12.2026" in r and "Зал 3" in r for r in reminders)
     assert len(owner_messages(emu, user, "ru", "session.invitation", number=number)) == 1
     assert len(owner_messages(emu, user, "ru", "session.moved", number=number)) == 2
+
+
+async def test_a_restart_repeats_no_invitation_and_loses_no_reminder(tmp_path: Path) -> None:
+    emu = BotAPIEmulator(seed=9)
+    await emu.start()
+    staff = emu.add_user("Дина", "Оспанова")
+    group_id = emu.add_group("Операторы", forum=True, members=[staff], admins=[staff])
+    clock = Clock(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))
+    world = World(emu, Group(emu, group_id, staff), clock, tmp_path)
+    user = emu.add_user("Асель", language_code="kk")
+    try:
+        async with live_app(emu, tmp_path, group_id, clock=clock) as app:
+            world.app = app
+            url = app.settings.DATABASE_URL
+            number, _card = await case(world, user, "kk")
+            await staff_says(world, LINE, staff_text("session.card.agenda", count=0))
+            sid = await session_id_of(world)
+            await card_after_press(world, sid, RU("session.button.add"))
+            await staff_says(world, number, staff_text("session.added", number=number, id=sid))
+            await card_after_press(world, sid, RU("session.button.invite"))
+        async with live_app(emu, tmp_path, group_id, clock=clock, DATABASE_URL=url) as app:
+            world.app = app
+            answer = await card_after_press(world, sid, RU("session.button.invite"))
+            assert answer["text"] == staff_text("session.invited", count=0)
+            # Down from before the 3-day reminder until after it: sent once on the way back.
+            for moment in ("2026-12-07 16:00", "2026-12-09 15:30", "2026-12-10 13:30"):
+                clock.set_local(moment)
+                await world.run()
+        assert len(owner_messages(emu, user, "kk", "session.invitation", number=number)) == 1
+        assert len(texts(emu, user, "⏰")) == 3
+    finally:
+        await emu.stop()
