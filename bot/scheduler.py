@@ -30,6 +30,7 @@ from bot.domain.lifecycle import OPEN_STATUSES
 from bot.domain.notify import notify_owner, reply_buttons
 from bot.i18n import I18n, Translator
 from bot.telegram.bell import OutboxBell
+from bot.telegram.monthly import queue_monthly_report
 from bot.telegram.outbox import TOPIC, enqueue
 from bot.telegram.topics import TopicService
 from bot.views.digest import build_digest
@@ -99,6 +100,8 @@ class Jobs:
                 self.digest,
                 self.forget_updates,
                 self.personal_data,
+                # Last: each check's advisory lock is its place in this list.
+                self.monthly_report,
             )
         ):
             try:
@@ -266,6 +269,19 @@ class Jobs:
             text=text,
             now=now,
             dedupe_key=key,
+        )
+
+    async def monthly_report(self, session: AsyncSession, now: datetime) -> None:
+        hour, minute = (int(part) for part in self.settings.DIGEST_TIME.split(":"))
+        await queue_monthly_report(
+            session,
+            chat_id=self.settings.OPERATOR_CHAT_ID,
+            calendar=self.calendar,
+            i18n=self.i18n,
+            staff_t=self.staff_t,
+            term_days=self.settings.APPEAL_TERM_DAYS,
+            now=now,
+            at=time(hour, minute),
         )
 
 
