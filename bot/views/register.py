@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
@@ -140,7 +140,11 @@ def _fill(
 
 
 def workbook_bytes(
-    t: Translator, period: Period, appeals: Sequence[AppealRow], projects: Sequence[ProjectRow]
+    t: Translator,
+    period: Period,
+    appeals: Sequence[AppealRow],
+    projects: Sequence[ProjectRow],
+    now: datetime,
 ) -> bytes:
     book = Workbook()
     first = book.active
@@ -152,6 +156,8 @@ def workbook_bytes(
     # The properties say what the file is, nothing about anyone in it.
     book.properties.title = t("registers.title", period=period.label())
     book.properties.creator = book.properties.lastModifiedBy = None
+    # The bot's clock (the sandbox's too), as naive UTC: what the file format stores.
+    book.properties.created = now.astimezone(UTC).replace(tzinfo=None)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -185,7 +191,7 @@ async def build_register(
     if full and staff is None:
         raise ValueError("a full register is taken by a staff member, who is recorded")
     register = await collect(session, period, calendar, full=full)
-    content = workbook_bytes(t, period, register.appeals, register.projects)
+    content = workbook_bytes(t, period, register.appeals, register.projects, now)
     if len(content) > MAX_BYTES:
         raise RegisterTooLarge(len(content))
     if full:
