@@ -459,7 +459,7 @@ async def test_staff_get_the_register_in_the_group(office: Office) -> None:
     # Once delivered, the scheduler's personal-data check takes the files out of the outbox.
     await settled(emu, office.app)
     async with office.app.sessionmaker() as session:
-        await forget_sent_registers(session)
+        await office.app.jobs.personal_data(session, NOW)
         await session.commit()
     async with office.app.sessionmaker() as session:
         kept = list(
