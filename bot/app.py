@@ -176,7 +176,7 @@ class Application:
 
     async def start(self) -> None:
         with sending_directly():
-            await register_commands(self.bot, self.i18n)
+            await register_commands(self.bot, self.i18n, self.settings.OPERATOR_CHAT_ID)
             with suppress(Exception):
                 await self.topics.is_forum(self.bot)
         self.worker.start()

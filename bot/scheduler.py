@@ -28,6 +28,7 @@ from bot.domain import privacy, workflow
 from bot.domain.calendar import WorkCalendar
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.domain.notify import notify_owner, reply_buttons
+from bot.domain.register import forget_sent_registers
 from bot.i18n import I18n, Translator
 from bot.telegram.bell import OutboxBell
 from bot.telegram.monthly import queue_monthly_report
@@ -243,6 +244,7 @@ class Jobs:
         """Appeals ended PERSONAL_DATA_RETENTION_YEARS ago lose the applicant's personal data
         (once; a few a minute, as each edits its card); a delivered export is not kept."""
         await privacy.forget_sent_exports(session)
+        await forget_sent_registers(session)
         years = self.settings.PERSONAL_DATA_RETENTION_YEARS
         for appeal in await privacy.anonymise_expired(session, now, years):
             await self.refresh_card(session, appeal)

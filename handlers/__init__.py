@@ -9,6 +9,7 @@ from bot.middlewares.reachable import ComingBack
 from bot.telegram.staff import StaffDirectory
 from handlers import (
     appeal_steps,
+    export,
     fallback,
     my_appeals,
     not_staff,
@@ -33,6 +34,7 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         operator_failed.make_router(operator_chat_id, directory),
         # Before the operator routers: /stats anywhere in the group, even in a closed topic.
         stats.make_router(operator_chat_id),
+        export.make_router(operator_chat_id),
         # Before the operator router: a message in a closed appeal's topic is asked about.
         operator_closed.make_router(operator_chat_id, directory),
         # A text a card button asked for is taken in the operator router's turn, and

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.i18n import Translator
 from bot.keyboards.callbacks import StaffCb
 
-STAFF_COMMANDS = ("open", "find", "note", "hearing", "failed", "stats")
+STAFF_COMMANDS = ("open", "find", "note", "hearing", "failed", "stats", "export")
 
 
 async def refuse_command(message: Message, t: Translator) -> None:
