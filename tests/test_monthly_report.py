@@ -154,6 +154,9 @@ async def test_a_restart_across_the_first_working_day_sends_the_report_once(
             await group.expect("Для пресс-релиза, на казахском:", None, 0)
             # By month and by locality; nothing was answered, so no outcome or time chart.
             await eventually(lambda: len(photos(emu, group_id)) == 2)
+            register = await group.expect("📑 Реестр за 01.12.2026 – 31.12.2026", None, 0)
+            assert register["kind"] == "document"
+            assert register["content"]["document"]["file_name"] == "register-20261201-20261231.xlsx"
             await app.jobs.tick()
             await delivered(app)
         sent = len(emu.transcript(group_id))
@@ -165,6 +168,7 @@ async def test_a_restart_across_the_first_working_day_sends_the_report_once(
         assert len(texts(emu, group_id, "Показатели офиса за 01.12.2026 – 31.12.2026")) == 1
         assert len(texts(emu, group_id, "Для пресс-релиза, на русском:")) == 1
         assert len(photos(emu, group_id)) == 2
+        assert len(texts(emu, group_id, "📑 Реестр за")) == 1
     finally:
         await emu.stop()
 

@@ -17,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.calendar import WorkCalendar
 from bot.domain.figures import office_figures
 from bot.domain.periods import Period, previous_month
+from bot.domain.register import MAX_BYTES, RegisterTooLarge, queue_register
 from bot.i18n import I18n, Translator
 from bot.telegram.figures_report import queue_figures
 from bot.telegram.outbox import enqueue
+from bot.views.numbers import decimal, whole
+from bot.views.register import build_register
 from models import OutboxMessage
 
 KIND = "monthly_report"
@@ -82,4 +85,46 @@ async def queue_monthly_report(
         now=now,
         dedupe_prefix=prefix,
     )
+    await _queue_register(session, chat_id, calendar, staff_t, period, prefix, now)
     return True
+
+
+async def _queue_register(
+    session: AsyncSession,
+    chat_id: int,
+    calendar: WorkCalendar,
+    t: Translator,
+    period: Period,
+    prefix: str,
+    now: datetime,
+) -> None:
+    """The masked register of the month (a full one is only ever taken by a person)."""
+    key = f"{prefix}:register"
+    try:
+        built = await build_register(session, period, calendar, t, full=False, now=now)
+    except RegisterTooLarge as exc:
+        megabyte = 1024 * 1024
+        text = t(
+            "registers.too_large",
+            period=period.label(),
+            size=decimal(exc.args[0] / megabyte),
+            limit=MAX_BYTES // megabyte,
+        )
+        await enqueue(session, chat_id=chat_id, now=now, kind=KIND, text=text, dedupe_key=key)
+        return
+    caption = t(
+        "registers.caption",
+        period=period.label(),
+        appeals=whole(built.appeals),
+        projects=whole(built.projects),
+    )
+    await queue_register(
+        session,
+        chat_id=chat_id,
+        thread_id=None,
+        file_name=built.name,
+        content=built.content,
+        caption=caption,
+        now=now,
+        dedupe_key=key,
+    )
