@@ -50,6 +50,7 @@ from bot.telegram.capture import QueueInUnitOfWork, sending_directly
 from bot.telegram.cluster import DatabaseLock, PostgresLeadership, SoloLeadership
 from bot.telegram.inbox import InboxWorker, Lane
 from bot.telegram.polling import Poller
+from bot.telegram.project_topics import ProjectTopics
 from bot.telegram.ratelimit import Limits, RateLimiter
 from bot.telegram.relay import Relay
 from bot.telegram.responses import KeepResponseModels
@@ -107,6 +108,7 @@ def build_dispatcher(
         staff_directory=directory,
         term_days=settings.APPEAL_TERM_DAYS,
         retention_years=settings.PERSONAL_DATA_RETENTION_YEARS,
+        projects=ProjectTopics(topics, i18n),
     )
     dispatcher = Dispatcher(
         services=services,

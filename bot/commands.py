@@ -12,7 +12,17 @@ from bot.i18n import LANGUAGES, I18n
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "new", "my", "results", "privacy", "language", "help", "cancel")
+PRIVATE_COMMANDS = (
+    "start",
+    "new",
+    "my",
+    "invest",
+    "results",
+    "privacy",
+    "language",
+    "help",
+    "cancel",
+)
 
 
 def private_commands(i18n: I18n, language: str) -> list[BotCommand]:

@@ -45,9 +45,9 @@ from bot.telegram import methods
 from bot.telegram.bell import OutboxBell, mark_queued
 from bot.telegram.capture import sending_directly
 from bot.telegram.effects import Places, record_success, result_id
-from bot.telegram.outbox import TOPIC
+from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
-from models import Appeal, OutboxMessage, OutboxState, User, utcnow
+from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, utcnow
 from models.db import dialect_of
 
 log = logging.getLogger(__name__)
@@ -550,9 +550,15 @@ class Sender:
             await self._load_place(job.appeal_id)
             if not await self._forum() or self.places.topic(job.appeal_id) is not None:
                 return None  # no topics in this group, or the topic is there already
+        if job.method == "createForumTopic" and job.after and "project_topic" in job.after:
+            made = await self._project_place(int(job.after["project_topic"]))
+            if not await self._forum() or made[0] is not None:
+                return None  # no topics in this group, or the project's topic is there already
         if job.thread_id is not None and "message_thread_id" not in params:
             params["message_thread_id"] = job.thread_id
         placed = job.place != TOPIC or job.appeal_id is None or await self._place(job, params)
+        if job.place == PROJECT:
+            placed = await self._place_project(job, params)
         if not placed:
             return None
         known = await self._references(params)
@@ -580,6 +586,32 @@ class Sender:
             params["reply_parameters"] = {"message_id": card}
         return True
 
+    async def _place_project(self, job: Job, params: dict[str, Any]) -> bool:
+        """A project's call in its topic; without topics, under its card (False: nothing to
+        do, a topic call in a group without topics)."""
+        found = methods.ref_of(params.get("message_thread_id"))
+        if found is None or await self._forum():
+            return True
+        del params["message_thread_id"]
+        if job.method in TOPIC_CALLS:
+            return False
+        is_card = bool(job.after and "project_card" in job.after)
+        if job.is_message and not is_card and "reply_parameters" not in params:
+            params["reply_parameters"] = {"message_id": {"$project_card": found[1]}}
+        return True
+
+    async def _project_place(self, project_id: int) -> tuple[int | None, int | None]:
+        """A project's topic and card ids (few calls are about projects: read each time)."""
+        async with self._sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(InvestmentProject.topic_id, InvestmentProject.card_message_id).where(
+                        InvestmentProject.id == project_id
+                    )
+                )
+            ).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
     async def _load_place(self, appeal_id: int) -> None:
         if self.places.known(appeal_id):
             return
@@ -606,6 +638,11 @@ class Sender:
         for kind, ref in wanted:
             if kind == "$outbox" and ref in self._results:
                 known[(kind, ref)] = self._results[ref]
+            elif kind in ("$project_topic", "$project_card"):
+                topic, card = await self._project_place(ref)
+                made = topic if kind == "$project_topic" else card
+                if made is not None:
+                    known[(kind, ref)] = made
             elif kind in ("$topic", "$card"):
                 await self._load_place(ref)
                 made = self.places.topic(ref) if kind == "$topic" else self.places.card(ref)
