@@ -39,7 +39,11 @@ def parse_amount(raw: str) -> int | None:
     match = re.fullmatch(r"([\d\s\u00a0\u202f\u2009\u2007'.,]+?)\s*([^\d\s.,]*)\.?", text)
     if match is None:
         return None
-    digits, word = SPACES.sub("", match[1]), match[2]
+    groups = [group for group in SPACES.split(match[1]) if group]
+    # Spaces group thousands: "1 500 000", never "1 2 3".
+    if len(groups) > 1 and not all(re.fullmatch(r"\d{3}([.,]\d+)?", g) for g in groups[1:]):
+        return None
+    digits, word = "".join(groups), match[2]
     factor = _scale(word)
     if factor is None or not digits:
         return None
