@@ -17,10 +17,13 @@ from sqlalchemy import select
 
 from bot.app import Application
 from bot.domain import invest_form
+from bot.domain.calendar import WorkCalendar
 from bot.domain.invest import parse_agreement
 from bot.domain.invest_amount import parse_amount
+from bot.domain.privacy import export
 from bot.sandbox.emulator import BotAPIEmulator
 from models import Appeal, InvestmentProject, OutboxMessage, ProjectEvent, User
+from tests.support.history import TZ
 from tests.support.keyboard import buttons
 from tests.support.live import eventually, live_app, settled
 from tests.support.pages import Group, OwnerChat, fragment, rows
@@ -321,7 +324,7 @@ async def test_an_obstacle_becomes_an_appeal_linked_to_the_project(office: Offic
     await settled(emu, office.app)
     appeal = rows(office.app, select(Appeal.number, Appeal.project_id, Appeal.applicant_iin_bin))
     project_id = rows(office.app, select(InvestmentProject.id))[0][0]
-    assert [(r[1], r[2]) for r in appeal] == [(project_id, "940140000385")]
+    assert [(r.project_id, r.applicant_iin_bin) for r in appeal] == [(project_id, "940140000385")]
     kinds = rows(office.app, select(ProjectEvent.kind, ProjectEvent.note).order_by(ProjectEvent.id))
     assert ("obstacle", appeal[0][0]) in [tuple(r) for r in kinds]
     # Staff of the project read of it in the project's topic.
@@ -336,3 +339,19 @@ async def test_an_obstacle_becomes_an_appeal_linked_to_the_project(office: Offic
         select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("project%")),
     )
     assert len(sent) == len({r[0] for r in sent})
+
+
+async def test_the_investors_data_export_holds_their_projects(office: Office) -> None:
+    owner = await investor(office, "kk")
+    number = await file_project(owner)
+    async with office.app.sessionmaker() as session:
+        data = await export(
+            session, owner.t, WorkCalendar(TZ), owner.user_id, NOW, retention_years=5
+        )
+    [project] = data["investment_projects"]
+    assert (project["number"], project["bin"], project["amount_tenge"]) == (
+        number,
+        "940140000385",
+        1_500_000_000,
+    )
+    assert [step["status"] for step in project["history"]] == ["received"]
