@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -363,6 +364,7 @@ async def create_application(
         on_blocked=alerts.owner_blocked,
         on_failed=alerts.delivery_failed,
         on_thread_missing=alerts.thread_missing,
+        on_project_thread_missing=partial(ProjectTopics(topics, i18n).recreate, sessionmaker),
     )
     bell.connect(sender.wake)
     uow = UnitOfWork(

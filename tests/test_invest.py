@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -355,3 +356,64 @@ async def test_the_investors_data_export_holds_their_projects(office: Office) ->
         1_500_000_000,
     )
     assert [step["status"] for step in project["history"]] == ["received"]
+
+
+async def card_of(group: Group, number: str, after: int = 0) -> dict[str, Any]:
+    return await group.emu.wait_for_message(
+        group.chat_id,
+        lambda e: group.text("invest.card.title", number=number) in (e["text"] or ""),
+        after_message_id=after,
+        timeout=15,
+    )
+
+
+async def test_the_investor_writes_to_the_topic_even_after_staff_deleted_it(
+    office: Office,
+) -> None:
+    emu, group = office.emu, office.group
+    owner = await investor(office, "ru")
+    t = owner.t
+    number = await file_project(owner)
+    card = await card_of(group, number)
+    old = card["message_thread_id"]
+    await settled(emu, office.app)
+    emu.delete_topic(group.chat_id, old)
+    listing = await owner.send("/my", expect=fragment(t, "invest.my.title"))
+    opened = await owner.press(number, fragment(t, "invest.my.history"), message=listing)
+    await owner.press("invest.my.write", fragment(t, "invest.my.write_prompt"), message=opened)
+    # Too long for one message: said so, still writing.
+    await owner.send("я" * 4001, expect=fragment(t, "my.add.too_long"))
+    await owner.send("Акимат просит ещё одну справку", expect=fragment(t, "invest.my.written"))
+    # A new topic with the card again, then the message under the investor's header.
+    again = await card_of(group, number, after=card["message_id"])
+    new = again["message_thread_id"]
+    assert new not in (None, old)
+    relayed = await group.expect("Акимат просит ещё одну справку", new, 0)
+    assert group.text("invest.staff.from_investor", number=number) in relayed["text"]
+    events = rows(office.app, select(ProjectEvent.kind, ProjectEvent.actor_kind))
+    assert ("message", "owner") in [tuple(r) for r in events]
+
+
+async def test_a_group_without_topics_keeps_the_project_under_its_card(tmp_path: Path) -> None:
+    emu = BotAPIEmulator(seed=8)
+    await emu.start()
+    staff = emu.add_user("Дина", "Оспанова")
+    group_id = emu.add_group("Операторы", forum=False, members=[staff], admins=[staff])
+    try:
+        async with live_app(emu, tmp_path, group_id, clock=lambda: NOW) as app:
+            office = Office(emu, Group(emu, group_id, staff), app, 0)
+            owner = await investor(office, "kk")
+            number = await file_project(owner)
+            card = await card_of(office.group, number)
+            assert card["message_thread_id"] is None
+            # Staff reply to the card: the investor gets it.
+            office.group.emu.send_text(
+                staff,
+                "Сәлеметсіз бе, ертең хабарласамыз",
+                chat_id=group_id,
+                reply_to=card["message_id"],
+            )
+            relayed = await owner.expect("ертең хабарласамыз", 0)
+            assert number in relayed["text"]
+    finally:
+        await emu.stop()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.invest_amount import parse_amount
@@ -308,6 +308,18 @@ async def project_in_topic(session: AsyncSession, topic_id: int) -> InvestmentPr
 async def project_of_card(session: AsyncSession, message_id: int) -> InvestmentProject | None:
     return await session.scalar(
         select(InvestmentProject).where(InvestmentProject.card_message_id == message_id)
+    )
+
+
+async def set_place(
+    session: AsyncSession, project_id: int, topic_id: int, card_message_id: int
+) -> None:
+    """A new topic and card replaced deleted ones (no version bump: only the sender writes
+    these columns)."""
+    await session.execute(
+        update(InvestmentProject)
+        .where(InvestmentProject.id == project_id)
+        .values(topic_id=topic_id, card_message_id=card_message_id)
     )
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.methods import CreateForumTopic, SendMessage
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import invest
 from bot.domain.outbox import PROJECT, buttons_json, queue_call
 from bot.i18n import I18n
 from bot.keyboards.invest import staff_keyboard
 from bot.telegram.relay import RELAY_KIND, relay_calls
-from bot.telegram.topics import TopicService
+from bot.telegram.topics import Send, TopicService
 from bot.views.projects import staff_card, topic_name
 from models import ActorKind, InvestmentProject, User
 
@@ -112,6 +113,31 @@ class ProjectTopics:
         await self._queue(session, project, "editForumTopic", name, kind="topic_edit")
         if invest.is_final(project):
             await self._queue(session, project, "closeForumTopic", {}, kind="topic_edit")
+
+    async def recreate(
+        self, sessionmaker: async_sessionmaker[AsyncSession], project_id: int, send: Send
+    ) -> int | None:
+        """Open a new topic with the card (the sender calls this when the old one is gone)."""
+        async with sessionmaker() as session:
+            project = await session.get(InvestmentProject, project_id)
+            if project is None:
+                return None
+            chat_id = self.topics.chat_id
+            name = topic_name(self.t, project)
+            topic = await send(CreateForumTopic(chat_id=chat_id, name=name))
+            thread = int(topic.message_thread_id)
+            card = await send(
+                SendMessage(
+                    chat_id=chat_id,
+                    text=await self._card(session, project),
+                    parse_mode="HTML",
+                    message_thread_id=thread,
+                    reply_markup=staff_keyboard(self.t, project),
+                )
+            )
+            await invest.set_place(session, project_id, thread, card.message_id)
+            await session.commit()
+        return thread
 
     async def post(self, session: AsyncSession, project: InvestmentProject, text: str) -> None:
         await self._queue(

@@ -108,6 +108,8 @@ OnBlocked = Callable[[AsyncSession, "Job"], Awaitable[None]]
 # Makes a new topic (and card) for the job's appeal with `send`; returns the new thread id.
 Send = Callable[[TelegramMethod[Any]], Awaitable[Any]]
 OnThreadMissing = Callable[["Job", Send], Awaitable[int | None]]
+# The same for an investment project's topic: given the project's id.
+OnProjectThreadMissing = Callable[[int, Send], Awaitable[int | None]]
 # Called when a row failed for good, in the transaction that marks it.
 OnFailed = Callable[[AsyncSession, "Job", str], Awaitable[None]]
 
@@ -236,6 +238,7 @@ class Sender:
         concurrency: int = 20,
         on_blocked: OnBlocked | None = None,
         on_thread_missing: OnThreadMissing | None = None,
+        on_project_thread_missing: OnProjectThreadMissing | None = None,
         on_failed: OnFailed | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -256,6 +259,7 @@ class Sender:
         self._sending = asyncio.Semaphore(concurrency)
         self._on_blocked = on_blocked
         self._on_thread_missing = on_thread_missing
+        self._on_project_thread_missing = on_project_thread_missing
         self._on_failed = on_failed
         self._jitter = jitter
         self.places = Places()
@@ -774,6 +778,8 @@ class Sender:
             return await self._chat_blocked(job, error)
         if is_thread_missing(error) and job.place == TOPIC and self._on_thread_missing:
             return await self._thread_missing(job, error)
+        if is_thread_missing(error) and job.place == PROJECT and self._on_project_thread_missing:
+            return await self._project_thread_missing(job, error)
         if isinstance(error, FINAL_ERRORS):
             return await self._fail(job, error)
         return await self._retry_later(job, error)
@@ -868,6 +874,25 @@ class Sender:
         if new is None or new == old:
             return await self._retry_later(job, error)
         self.places.forget(job.appeal_id)  # the hook stored the new topic and card
+        job.attempts += 1
+        if not await self._update(job, attempts=job.attempts, last_error=describe(error)):
+            return Next.STOP
+        return Next.LATER
+
+    async def _project_thread_missing(self, job: Job, error: Exception) -> Next:
+        """Staff deleted a project's topic: a new one with the card, then the row again."""
+        assert self._on_project_thread_missing is not None
+        found = methods.ref_of(job.payload.get("message_thread_id"))
+        if found is None:
+            return await self._fail(job, error)
+        old, _ = await self._project_place(found[1])
+        try:
+            new = await self._on_project_thread_missing(found[1], self._send_now)
+        except Exception:
+            log.exception("replacing the missing topic of project %s failed", found[1])
+            new = None
+        if new is None or new == old:
+            return await self._retry_later(job, error)
         job.attempts += 1
         if not await self._update(job, attempts=job.attempts, last_error=describe(error)):
             return Next.STOP
