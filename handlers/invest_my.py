@@ -3,7 +3,7 @@ the office about it, and reporting an obstacle, which becomes an appeal linked t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -21,7 +21,7 @@ from bot.services import Services
 from bot.telegram.relay import RELAYED_MEDIA
 from bot.views.projects import investor_card, project_list
 from handlers import appeal_flow as flow
-from models import ProjectStatus, User
+from models import InvestmentProject, ProjectStatus, User
 from states import ProjectMessage
 
 if TYPE_CHECKING:
@@ -121,6 +121,27 @@ async def on_write_other(message: Message, state: FSMContext, t: Translator) -> 
     await message.answer(t("invest.my.write_hint"), reply_markup=keyboard)
 
 
+async def replied_project(message: Message, session: AsyncSession) -> dict[str, Any] | bool:
+    """Filter: the investor's project of the bot's message they reply to."""
+    reply = message.reply_to_message
+    if reply is None or message.from_user is None:
+        return False
+    project = await invest.project_replied_to(session, message.chat.id, reply.message_id)
+    return {"project": project} if project is not None else False
+
+
+async def on_reply(
+    message: Message,
+    session: AsyncSession,
+    t: Translator,
+    services: Services,
+    project: InvestmentProject,
+) -> None:
+    """A reply to a message about a project goes to the project's topic."""
+    await services.projects.to_staff(session, project, message)
+    await message.answer(t("invest.my.written", number=project.number))
+
+
 def make_router() -> Router:
     router = Router(name="invest_my")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -131,4 +152,10 @@ def make_router() -> Router:
         on_write, writing, (F.text & ~F.text.startswith("/")) | F.content_type.in_(RELAYED_MEDIA)
     )
     router.message.register(on_write_other, writing, ~F.text.startswith("/"))
+    router.message.register(
+        on_reply,
+        StateFilter(None),
+        (F.text & ~F.text.startswith("/")) | F.content_type.in_(RELAYED_MEDIA),
+        replied_project,
+    )
     return router

@@ -203,6 +203,11 @@ async def test_from_invest_to_a_signed_agreement_counted_in_the_figures(office: 
     await group.say("Встреча в акимате в пятницу", thread)
     relayed = await owner.expect("Встреча в акимате в пятницу", 0)
     assert number in relayed["text"]
+    # The investor's reply to it reaches the topic, under the investor's header.
+    written = fragment(owner.t, "invest.my.written")
+    await owner.send("Рақмет, барамын", expect=written, reply_to=relayed["message_id"])
+    answer = await group.expect("Рақмет, барамын", thread, 0)
+    assert group.text("invest.staff.from_investor", number=number) in answer["text"]
 
     # The figures: /stats in the group for this month, /results for the investor.
     stats = await group.say("/stats", None, expect="Подписано соглашений")

@@ -20,6 +20,7 @@ from models import (
     ActorKind,
     Appeal,
     InvestmentProject,
+    OutboxMessage,
     ProjectCounter,
     ProjectEvent,
     ProjectStatus,
@@ -179,6 +180,27 @@ async def investor_translator(
     return i18n.translator(owner.language if owner and owner.language else project.language)
 
 
+def about(project: InvestmentProject) -> dict[str, Any]:
+    """An outbox row's mark of the project a message to the investor is about (effects ignore
+    it; a reply to that message goes to the project's topic)."""
+    return {"project": project.id}
+
+
+async def project_replied_to(
+    session: AsyncSession, chat_id: int, message_id: int
+) -> InvestmentProject | None:
+    """The project of the bot's message (a notice, a staff message) the investor replies to."""
+    marks = await session.scalars(
+        select(OutboxMessage.after).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.result_message_id == message_id
+        )
+    )
+    for mark in marks:
+        if isinstance(mark, dict) and isinstance(mark.get("project"), int):
+            return await owner_project(session, chat_id, mark["project"])
+    return None
+
+
 def write_button(t: Translator, project: InvestmentProject) -> list[list[Button]]:
     """ "Write to the office" under a notice about the project."""
     values: dict[str, str | int] = {"action": "write", "project_id": project.id}
@@ -205,6 +227,7 @@ async def notify_investor(
         now=now,
         buttons=write_button(t, project),
         dedupe_key=dedupe_key,
+        after=about(project),
     )
 
 

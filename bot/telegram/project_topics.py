@@ -162,10 +162,10 @@ class ProjectTopics:
         last = len(planned.calls) - 1
         buttons = invest.write_button(t, project)
         for index, (method, params) in enumerate(planned.calls):
-            after: dict[str, Any] | None = None
+            after: dict[str, Any] = invest.about(project)
             if index == last:
                 react = {"chat_id": message.chat.id, "message_id": message.message_id}
-                after = {"react": {**react, "emoji": "👍"}}
+                after["react"] = {**react, "emoji": "👍"}
                 params = {**params, "reply_markup": buttons_json(buttons)}
             await queue_call(
                 session,
