@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -50,6 +51,7 @@ from bot.telegram.capture import QueueInUnitOfWork, sending_directly
 from bot.telegram.cluster import DatabaseLock, PostgresLeadership, SoloLeadership
 from bot.telegram.inbox import InboxWorker, Lane
 from bot.telegram.polling import Poller
+from bot.telegram.project_topics import ProjectTopics
 from bot.telegram.ratelimit import Limits, RateLimiter
 from bot.telegram.relay import Relay
 from bot.telegram.responses import KeepResponseModels
@@ -107,6 +109,7 @@ def build_dispatcher(
         staff_directory=directory,
         term_days=settings.APPEAL_TERM_DAYS,
         retention_years=settings.PERSONAL_DATA_RETENTION_YEARS,
+        projects=ProjectTopics(topics, i18n),
     )
     dispatcher = Dispatcher(
         services=services,
@@ -361,6 +364,7 @@ async def create_application(
         on_blocked=alerts.owner_blocked,
         on_failed=alerts.delivery_failed,
         on_thread_missing=alerts.thread_missing,
+        on_project_thread_missing=partial(ProjectTopics(topics, i18n).recreate, sessionmaker),
     )
     bell.connect(sender.wake)
     uow = UnitOfWork(

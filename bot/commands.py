@@ -12,7 +12,17 @@ from bot.i18n import LANGUAGES, I18n
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "new", "my", "results", "privacy", "language", "help", "cancel")
+PRIVATE_COMMANDS = (
+    "start",
+    "new",
+    "my",
+    "invest",
+    "results",
+    "privacy",
+    "language",
+    "help",
+    "cancel",
+)
 # The operator group's own menu (handlers/not_staff.py STAFF_COMMANDS refuses them elsewhere).
 STAFF_COMMANDS = ("open", "find", "note", "hearing", "stats", "export", "failed", "help", "cancel")
 

@@ -1,7 +1,16 @@
 """FSM states of the dialogues."""
 
 from states.appeal import AddInfo, NewAppeal
+from states.invest import NewProject, ProjectMessage, ProjectStaffInput
 from states.onboarding import Onboarding
 from states.staff import StaffInput
 
-__all__ = ["AddInfo", "NewAppeal", "Onboarding", "StaffInput"]
+__all__ = [
+    "AddInfo",
+    "NewAppeal",
+    "NewProject",
+    "Onboarding",
+    "ProjectMessage",
+    "ProjectStaffInput",
+    "StaffInput",
+]
