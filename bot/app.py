@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -51,6 +52,7 @@ from bot.telegram.capture import QueueInUnitOfWork, sending_directly
 from bot.telegram.cluster import DatabaseLock, PostgresLeadership, SoloLeadership
 from bot.telegram.inbox import InboxWorker, Lane
 from bot.telegram.polling import Poller
+from bot.telegram.project_topics import ProjectTopics
 from bot.telegram.ratelimit import Limits, RateLimiter
 from bot.telegram.relay import Relay
 from bot.telegram.responses import KeepResponseModels
@@ -110,6 +112,7 @@ def build_dispatcher(
         staff_directory=directory,
         term_days=settings.APPEAL_TERM_DAYS,
         retention_years=settings.PERSONAL_DATA_RETENTION_YEARS,
+        projects=ProjectTopics(topics, i18n),
     )
     dispatcher = Dispatcher(
         services=services,
@@ -179,12 +182,7 @@ class Application:
 
     async def start(self) -> None:
         with sending_directly():
-            await register_commands(
-                self.bot,
-                self.i18n,
-                operator_chat_id=self.settings.OPERATOR_CHAT_ID,
-                staff_language=self.settings.STAFF_LANGUAGE,
-            )
+            await register_commands(self.bot, self.i18n, self.settings.OPERATOR_CHAT_ID)
             with suppress(Exception):
                 await self.topics.is_forum(self.bot)
         self.worker.start()
@@ -369,6 +367,7 @@ async def create_application(
         on_blocked=alerts.owner_blocked,
         on_failed=alerts.delivery_failed,
         on_thread_missing=alerts.thread_missing,
+        on_project_thread_missing=partial(ProjectTopics(topics, i18n).recreate, sessionmaker),
     )
     bell.connect(sender.wake)
     uow = UnitOfWork(

@@ -12,10 +12,30 @@ from bot.i18n import LANGUAGES, I18n
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "new", "my", "results", "privacy", "language", "help", "cancel")
-# The operator group's menu, in the staff language (handlers/not_staff.py refuses them
-# elsewhere).
-STAFF_COMMANDS = ("open", "find", "hearing", "session", "stats", "failed", "note", "help")
+PRIVATE_COMMANDS = (
+    "start",
+    "new",
+    "my",
+    "invest",
+    "results",
+    "privacy",
+    "language",
+    "help",
+    "cancel",
+)
+# The operator group's own menu (handlers/not_staff.py STAFF_COMMANDS refuses them elsewhere).
+STAFF_COMMANDS = (
+    "open",
+    "find",
+    "note",
+    "hearing",
+    "session",
+    "stats",
+    "export",
+    "failed",
+    "help",
+    "cancel",
+)
 
 
 def private_commands(i18n: I18n, language: str) -> list[BotCommand]:
@@ -27,14 +47,12 @@ def private_commands(i18n: I18n, language: str) -> list[BotCommand]:
 
 def staff_commands(i18n: I18n, language: str) -> list[BotCommand]:
     return [
-        BotCommand(command=name, description=i18n.get(language, f"commands.staff.{name}"))
+        BotCommand(command=name, description=i18n.get(language, f"staff_commands.{name}"))
         for name in STAFF_COMMANDS
     ]
 
 
-async def register_commands(
-    bot: Bot, i18n: I18n, *, operator_chat_id: int | None = None, staff_language: str = "ru"
-) -> None:
+async def register_commands(bot: Bot, i18n: I18n, operator_chat_id: int | None = None) -> None:
     scope = BotCommandScopeAllPrivateChats()
     try:
         await bot.set_my_commands(private_commands(i18n, i18n.default_language), scope=scope)
@@ -43,10 +61,12 @@ async def register_commands(
                 private_commands(i18n, language), scope=scope, language_code=language
             )
         if operator_chat_id is not None:
-            await bot.set_my_commands(
-                staff_commands(i18n, staff_language),
-                scope=BotCommandScopeChat(chat_id=operator_chat_id),
-            )
+            group = BotCommandScopeChat(chat_id=operator_chat_id)
+            await bot.set_my_commands(staff_commands(i18n, i18n.default_language), scope=group)
+            for language in LANGUAGES:
+                await bot.set_my_commands(
+                    staff_commands(i18n, language), scope=group, language_code=language
+                )
     except TelegramAPIError as exc:
         # A menu is a convenience; the bot works without it.
         log.warning("could not register the command menu: %s", exc)

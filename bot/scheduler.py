@@ -28,8 +28,10 @@ from bot.domain import privacy, workflow
 from bot.domain.calendar import WorkCalendar
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.domain.notify import notify_owner, reply_buttons
+from bot.domain.register import forget_sent_registers
 from bot.i18n import I18n, Translator
 from bot.telegram.bell import OutboxBell
+from bot.telegram.monthly import queue_monthly_report
 from bot.telegram.outbox import TOPIC, enqueue
 from bot.telegram.topics import TopicService
 from bot.views.digest import build_digest
@@ -99,6 +101,8 @@ class Jobs:
                 self.digest,
                 self.forget_updates,
                 self.personal_data,
+                # Last: each check's advisory lock is its place in this list.
+                self.monthly_report,
             )
         ):
             try:
@@ -240,6 +244,7 @@ class Jobs:
         """Appeals ended PERSONAL_DATA_RETENTION_YEARS ago lose the applicant's personal data
         (once; a few a minute, as each edits its card); a delivered export is not kept."""
         await privacy.forget_sent_exports(session)
+        await forget_sent_registers(session)
         years = self.settings.PERSONAL_DATA_RETENTION_YEARS
         for appeal in await privacy.anonymise_expired(session, now, years):
             await self.refresh_card(session, appeal)
@@ -266,6 +271,19 @@ class Jobs:
             text=text,
             now=now,
             dedupe_key=key,
+        )
+
+    async def monthly_report(self, session: AsyncSession, now: datetime) -> None:
+        hour, minute = (int(part) for part in self.settings.DIGEST_TIME.split(":"))
+        await queue_monthly_report(
+            session,
+            chat_id=self.settings.OPERATOR_CHAT_ID,
+            calendar=self.calendar,
+            i18n=self.i18n,
+            staff_t=self.staff_t,
+            term_days=self.settings.APPEAL_TERM_DAYS,
+            now=now,
+            at=time(hour, minute),
         )
 
 

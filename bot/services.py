@@ -15,6 +15,7 @@ from bot.domain.casework import CaseWork
 from bot.domain.hearings import Hearings
 from bot.domain.sessions import Sessions
 from bot.i18n import I18n, Translator
+from bot.telegram.project_topics import ProjectTopics
 from bot.telegram.relay import Relay
 from bot.telegram.staff import StaffDirectory
 from bot.telegram.topics import TopicService
@@ -38,3 +39,5 @@ class Services:
     term_days: int
     # How long personal data is kept after an appeal is closed (the privacy texts say it).
     retention_years: int
+    # Investment projects' topics and cards in the operator group, and their messages.
+    projects: ProjectTopics

@@ -129,6 +129,8 @@ async def proceed(
     """The current step is answered: go on to the next one."""
     data = await state.get_data()
     editing = bool(data.get("editing"))
+    # An obstacle of an investment project starts with the investor's identity filled in.
+    reused_profile = reused_profile or bool(data.get("prefilled"))
     target = form.next_step(step, facts(data, user), editing=editing, reused_profile=reused_profile)
     await go(message, state, t, user, step=target, remember=None if editing else step)
 

@@ -230,7 +230,7 @@ def make_router(i18n: I18n) -> Router:
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     in_form = StateFilter(NewAppeal)
     menu_labels = set().union(
-        *(i18n.all_variants(f"menu.{key}") for key in ("new", "my", "help", "language"))
+        *(i18n.all_variants(f"menu.{key}") for key in ("new", "my", "help", "language", "invest"))
     )
     router.message.register(
         on_command_inside, in_form, F.text.startswith("/") | F.text.in_(menu_labels)

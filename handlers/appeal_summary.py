@@ -10,16 +10,25 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain import form
 from bot.domain.intake import submit_appeal
+from bot.domain.invest import get_project
 from bot.i18n import Translator
 from bot.keyboards.common import main_menu
 from bot.services import Services
 from handlers import appeal_flow as flow
-from models import User
+from models import Appeal, User
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
+
+
+async def invest_obstacle(session: AsyncSession, appeal: Appeal, services: Services) -> None:
+    """An obstacle of an investment project: staff of the project read of its appeal."""
+    project = await get_project(session, appeal.project_id or 0)
+    if project is not None:
+        note = services.staff_t("invest.staff.obstacle", number=appeal.number)
+        await services.projects.post(session, project, note)
 
 
 async def on_summary_button(
@@ -80,3 +89,5 @@ async def on_summary_button(
         text += "\n\n" + t("form.receipt.later")
     await message.answer(text, reply_markup=main_menu(t))
     await services.topics.publish(session, appeal)
+    if appeal.project_id is not None:
+        await invest_obstacle(session, appeal, services)

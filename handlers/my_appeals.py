@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.telegram.attachments import describe_file
 from bot.telegram.owner_messages import share_with_staff
 from bot.views.answers import shown
+from handlers.invest_my import send_projects
 from models import AppealStatus
 from states import AddInfo
 
@@ -102,6 +103,7 @@ async def show_list(
     page = await service.owner_page(session, message.from_user.id, 0)
     markup = list_keyboard(t, page) if page.appeals else main_menu(t)
     await message.answer(list_text(t, page, services.clock()), reply_markup=markup)
+    await send_projects(message, session, t, message.from_user.id)
 
 
 async def on_button(

@@ -8,9 +8,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Translator
-from bot.keyboards.callbacks import StaffCb
+from bot.keyboards.callbacks import ProjectStaffCb, StaffCb
 
-STAFF_COMMANDS = ("open", "find", "note", "hearing", "failed", "stats", "session")
+STAFF_COMMANDS = ("open", "find", "note", "hearing", "session", "failed", "stats", "export")
 
 
 async def refuse_command(message: Message, t: Translator) -> None:
@@ -28,5 +28,8 @@ def make_router(operator_chat_id: int) -> Router:
     )
     router.callback_query.register(
         refuse_button, StaffCb.filter(), F.message.chat.id != operator_chat_id
+    )
+    router.callback_query.register(
+        refuse_button, ProjectStaffCb.filter(), F.message.chat.id != operator_chat_id
     )
     return router

@@ -31,7 +31,14 @@ from bot.views.charts import draw_charts
 from bot.views.numbers import decimal, plural_form, tenge
 from bot.views.press import period_phrase, press_paragraph
 from models import OutboxMessage, User
-from tests.support.history import NOVEMBER_2025, TZ, YEAR_2025, Expected, insert_history
+from tests.support.history import (
+    NOVEMBER_2025,
+    TZ,
+    YEAR_2025,
+    Expected,
+    history_before_start,
+    insert_history,
+)
 from tests.support.live import eventually, live_app, settled
 from tests.support.pages import Group, OwnerChat
 
@@ -327,9 +334,12 @@ async def office(tmp_path: Path) -> AsyncIterator[Office]:
     outsider = emu.add_user("Посторонний", language_code="ru")
     group_id = emu.add_group("Операторы", forum=True, members=[staff], admins=[staff])
     try:
+        await history_before_start(tmp_path)
         async with live_app(emu, tmp_path, group_id, clock=lambda: NOW) as app:
-            async with app.sessionmaker() as session:
-                await insert_history(session)
+            # The clock is in December: November's monthly report is sent before the tests
+            # look.
+            await app.jobs.tick()
+            await settled(emu, app)
             yield Office(emu, Group(emu, group_id, staff), app, outsider)
     finally:
         await emu.stop()

@@ -81,6 +81,20 @@ class Figures:
     # Answers by working days taken: {days: appeals}.
     answer_days: Mapping[int, int]
 
+    @property
+    def empty(self) -> bool:
+        """Nothing happened in the period: no appeal came, ended or was rated, no session
+        was held and no agreement signed."""
+        return not (
+            self.received
+            or self.answered
+            or self.withdrawn
+            or self.not_considered
+            or self.sessions_held
+            or self.agreements
+            or self.ratings
+        )
+
 
 @dataclass(frozen=True)
 class PublicResults:

@@ -456,7 +456,7 @@ def next_step(
             return candidate.name
         return "summary"
     for candidate in later:
-        if reused_profile and candidate.profile:
+        if reused_profile and (candidate.profile or candidate.kind == "profile"):
             continue
         if candidate.applies(facts):
             return candidate.name

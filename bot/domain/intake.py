@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import form
 from bot.domain.calendar import WorkCalendar
 from bot.domain.catalog import CONSENT_VERSION
+from bot.domain.invest import link_obstacle
 from bot.domain.privacy import consent_is_current
 from bot.domain.users import ensure_user
 from bot.domain.workflow import record_event
@@ -86,11 +87,13 @@ async def submit_appeal(
         status=AppealStatus.REGISTERED.value,
         registered_at=registered_at,
         due_at=calendar.due_at(registered_at, term_days),
+        project_id=answers.get("project_id"),
         created_at=now,
         updated_at=now,
     )
     session.add(appeal)
     await session.flush()
+    await link_obstacle(session, appeal, now)
     for position, item in enumerate(answers.get("files", [])):
         session.add(Attachment(appeal_id=appeal.id, position=position, **item))
     record_event(

@@ -19,6 +19,8 @@ from models import OutboxMessage, OutboxState
 from models.db import insert_for
 
 TOPIC = "topic"  # place: the appeal's topic, or under its card in a group without topics
+# place: an investment project's topic ({"$project_topic": P} in the call), or under its card.
+PROJECT = "project"
 RELAY_KIND = "relay"  # outbox kind of every call that carries a relayed message
 # after[PIECE_OF]: which relayed message a row carries (a piece of, when split); effects
 # ignore it, the owner's data export puts a split message together again.

@@ -32,8 +32,10 @@ from models import (
     Attachment,
     EventKind,
     Hearing,
+    InvestmentProject,
     OutboxMessage,
     OutboxState,
+    ProjectEvent,
     RelayedMessage,
     User,
     search_text,
@@ -348,6 +350,60 @@ async def _appeal(
     }
 
 
+async def _projects(
+    session: AsyncSession, calendar: WorkCalendar, user_id: int
+) -> list[dict[str, Any]]:
+    """The person's investment projects as they filed them, with their status history."""
+    projects = await session.scalars(
+        select(InvestmentProject)
+        .where(InvestmentProject.user_id == user_id)
+        .order_by(InvestmentProject.id)
+    )
+    found: list[dict[str, Any]] = []
+    for project in projects:
+        events = await session.scalars(
+            select(ProjectEvent)
+            .where(ProjectEvent.project_id == project.id, ProjectEvent.kind == "status")
+            .order_by(ProjectEvent.id)
+        )
+        found.append(
+            {
+                "number": project.number,
+                "status": project.status,
+                "registered_at": _when(calendar, project.registered_at),
+                "consent_at": _when(calendar, project.consent_at),
+                **{
+                    column: getattr(project, column)
+                    for column in (
+                        "company",
+                        "bin",
+                        "project",
+                        "industry",
+                        "locality",
+                        "amount_tenge",
+                        "jobs",
+                        "stage",
+                        "needs",
+                        "bodies",
+                        "contact_name",
+                        "contact_phone",
+                        "agreement_number",
+                        "agreement_amount",
+                        "decline_reason",
+                    )
+                },
+                "agreement_date": (
+                    project.agreement_date.isoformat() if project.agreement_date else None
+                ),
+                "history": [
+                    {"at": _when(calendar, event.created_at), "status": event.to_status}
+                    for event in events
+                ],
+            }
+        )
+    return found
+
+
 async def export(
     session: AsyncSession,
     t: Translator,
@@ -373,6 +429,9 @@ async def export(
             for appeal in await owner_appeals(session, user_id)
         ],
     }
+    projects = await _projects(session, calendar, user_id)
+    if projects:
+        data["investment_projects"] = projects
     if draft:
         data["unfinished_appeal"] = draft
     return data

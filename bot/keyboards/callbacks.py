@@ -144,3 +144,26 @@ class ResultCb(CallbackData, prefix="sr"):
     """Staff write the session's decision on an agenda item."""
 
     item_id: RowId
+
+
+# --- investment projects (handlers/invest_*.py) ----------------------------------------------
+
+
+class InvestCb(CallbackData, prefix="iv"):
+    """The investor's buttons: a dialogue step (action "f", with step and value), or one of
+    their projects (open | obstacle | write)."""
+
+    action: str
+    step: str = ""
+    value: str = ""
+    project_id: RowId = 0
+
+
+class ProjectStaffCb(CallbackData, prefix="ip"):
+    """A button on a project's card in the operator group: the status it moves to."""
+
+    action: str  # under_review | agreement_signed | declined
+    project_id: RowId
+
+
+BUTTON_DATA["invest"] = InvestCb  # "Write to the office" under a notice about a project

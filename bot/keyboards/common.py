@@ -20,5 +20,6 @@ def main_menu(t: Translator) -> ReplyKeyboardMarkup:
     builder.button(text=t("menu.my"))
     builder.button(text=t("menu.help"))
     builder.button(text=t("menu.language"))
-    builder.adjust(2, 2)
+    builder.button(text=t("menu.invest"))
+    builder.adjust(2, 2, 1)
     return builder.as_markup(resize_keyboard=True, is_persistent=True)

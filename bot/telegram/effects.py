@@ -4,6 +4,7 @@
 {"card": A}                        the call posted appeal A's card
 {"relay": R, "side": "owner"|"operator"}   the copy of relayed message R
 {"react": {"chat_id", "message_id", "emoji"}}   then mark that message (delivered, noted)
+{"project_topic": P}, {"project_card": P}   the call made project P's topic, card
 {"tell_staff": A}                  if the call fails for good, say so in appeal A's topic
 {"then": {"chat_id", "method", "params", "kind", "appeal_id"}}
                                    then queue that call (what only makes sense once this
@@ -20,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.outbox import queue_call
-from models import Appeal, RelayedMessage
+from models import Appeal, InvestmentProject, RelayedMessage
 
 
 def result_id(result: Any) -> int | None:
@@ -88,6 +89,13 @@ async def record_success(
             update(Appeal).where(Appeal.id == appeal_id).values(card_message_id=made)
         )
         places.set_card(appeal_id, made)
+    for key, column in (("project_topic", "topic_id"), ("project_card", "card_message_id")):
+        if key in after and made is not None:
+            await session.execute(
+                update(InvestmentProject)
+                .where(InvestmentProject.id == int(after[key]))
+                .values({column: made})
+            )
     if "relay" in after and made is not None:
         column = "owner_message_id" if after.get("side") == "owner" else "operator_message_id"
         await session.execute(

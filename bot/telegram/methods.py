@@ -6,7 +6,8 @@ when the call is made:
 
   {"$outbox": N}   the message (or topic) that outbox row N created;
   {"$card": A}     the card message of appeal A;
-  {"$topic": A}    the forum topic of appeal A.
+  {"$topic": A}    the forum topic of appeal A;
+  {"$project_topic": P}, {"$project_card": P}   the topic and card of investment project P.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import BufferedInputFile, FSInputFile, InputFile
 from pydantic import BaseModel
 
-REF_KEYS = ("$outbox", "$card", "$topic")
+REF_KEYS = ("$outbox", "$card", "$topic", "$project_topic", "$project_card")
 
 
 @cache

@@ -14,9 +14,9 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import outbox
-from bot.domain.outbox import PIECE_OF, RELAY_KIND, TOPIC, queue_call
+from bot.domain.outbox import PIECE_OF, PROJECT, RELAY_KIND, TOPIC, queue_call
 
-__all__ = ["PIECE_OF", "RELAY_KIND", "TOPIC", "enqueue", "message_params", "queue_call"]
+__all__ = ["PIECE_OF", "PROJECT", "RELAY_KIND", "TOPIC", "enqueue", "message_params", "queue_call"]
 
 
 def _json(reply_markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:

@@ -45,9 +45,9 @@ from bot.telegram import methods
 from bot.telegram.bell import OutboxBell, mark_queued
 from bot.telegram.capture import sending_directly
 from bot.telegram.effects import Places, record_success, result_id
-from bot.telegram.outbox import TOPIC
+from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
-from models import Appeal, OutboxMessage, OutboxState, User, utcnow
+from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, utcnow
 from models.db import dialect_of
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,8 @@ OnBlocked = Callable[[AsyncSession, "Job"], Awaitable[None]]
 # Makes a new topic (and card) for the job's appeal with `send`; returns the new thread id.
 Send = Callable[[TelegramMethod[Any]], Awaitable[Any]]
 OnThreadMissing = Callable[["Job", Send], Awaitable[int | None]]
+# The same for an investment project's topic: given the project's id.
+OnProjectThreadMissing = Callable[[int, Send], Awaitable[int | None]]
 # Called when a row failed for good, in the transaction that marks it.
 OnFailed = Callable[[AsyncSession, "Job", str], Awaitable[None]]
 
@@ -236,6 +238,7 @@ class Sender:
         concurrency: int = 20,
         on_blocked: OnBlocked | None = None,
         on_thread_missing: OnThreadMissing | None = None,
+        on_project_thread_missing: OnProjectThreadMissing | None = None,
         on_failed: OnFailed | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -256,6 +259,7 @@ class Sender:
         self._sending = asyncio.Semaphore(concurrency)
         self._on_blocked = on_blocked
         self._on_thread_missing = on_thread_missing
+        self._on_project_thread_missing = on_project_thread_missing
         self._on_failed = on_failed
         self._jitter = jitter
         self.places = Places()
@@ -550,9 +554,15 @@ class Sender:
             await self._load_place(job.appeal_id)
             if not await self._forum() or self.places.topic(job.appeal_id) is not None:
                 return None  # no topics in this group, or the topic is there already
+        if job.method == "createForumTopic" and job.after and "project_topic" in job.after:
+            made = await self._project_place(int(job.after["project_topic"]))
+            if not await self._forum() or made[0] is not None:
+                return None  # no topics in this group, or the project's topic is there already
         if job.thread_id is not None and "message_thread_id" not in params:
             params["message_thread_id"] = job.thread_id
         placed = job.place != TOPIC or job.appeal_id is None or await self._place(job, params)
+        if job.place == PROJECT:
+            placed = await self._place_project(job, params)
         if not placed:
             return None
         known = await self._references(params)
@@ -580,6 +590,32 @@ class Sender:
             params["reply_parameters"] = {"message_id": card}
         return True
 
+    async def _place_project(self, job: Job, params: dict[str, Any]) -> bool:
+        """A project's call in its topic; without topics, under its card (False: nothing to
+        do, a topic call in a group without topics)."""
+        found = methods.ref_of(params.get("message_thread_id"))
+        if found is None or await self._forum():
+            return True
+        del params["message_thread_id"]
+        if job.method in TOPIC_CALLS:
+            return False
+        is_card = bool(job.after and "project_card" in job.after)
+        if job.is_message and not is_card and "reply_parameters" not in params:
+            params["reply_parameters"] = {"message_id": {"$project_card": found[1]}}
+        return True
+
+    async def _project_place(self, project_id: int) -> tuple[int | None, int | None]:
+        """A project's topic and card ids (few calls are about projects: read each time)."""
+        async with self._sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(InvestmentProject.topic_id, InvestmentProject.card_message_id).where(
+                        InvestmentProject.id == project_id
+                    )
+                )
+            ).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
     async def _load_place(self, appeal_id: int) -> None:
         if self.places.known(appeal_id):
             return
@@ -606,6 +642,11 @@ class Sender:
         for kind, ref in wanted:
             if kind == "$outbox" and ref in self._results:
                 known[(kind, ref)] = self._results[ref]
+            elif kind in ("$project_topic", "$project_card"):
+                topic, card = await self._project_place(ref)
+                made = topic if kind == "$project_topic" else card
+                if made is not None:
+                    known[(kind, ref)] = made
             elif kind in ("$topic", "$card"):
                 await self._load_place(ref)
                 made = self.places.topic(ref) if kind == "$topic" else self.places.card(ref)
@@ -737,6 +778,8 @@ class Sender:
             return await self._chat_blocked(job, error)
         if is_thread_missing(error) and job.place == TOPIC and self._on_thread_missing:
             return await self._thread_missing(job, error)
+        if is_thread_missing(error) and job.place == PROJECT and self._on_project_thread_missing:
+            return await self._project_thread_missing(job, error)
         if isinstance(error, FINAL_ERRORS):
             return await self._fail(job, error)
         return await self._retry_later(job, error)
@@ -831,6 +874,25 @@ class Sender:
         if new is None or new == old:
             return await self._retry_later(job, error)
         self.places.forget(job.appeal_id)  # the hook stored the new topic and card
+        job.attempts += 1
+        if not await self._update(job, attempts=job.attempts, last_error=describe(error)):
+            return Next.STOP
+        return Next.LATER
+
+    async def _project_thread_missing(self, job: Job, error: Exception) -> Next:
+        """Staff deleted a project's topic: a new one with the card, then the row again."""
+        assert self._on_project_thread_missing is not None
+        found = methods.ref_of(job.payload.get("message_thread_id"))
+        if found is None:
+            return await self._fail(job, error)
+        old, _ = await self._project_place(found[1])
+        try:
+            new = await self._on_project_thread_missing(found[1], self._send_now)
+        except Exception:
+            log.exception("replacing the missing topic of project %s failed", found[1])
+            new = None
+        if new is None or new == old:
+            return await self._retry_later(job, error)
         job.attempts += 1
         if not await self._update(job, attempts=job.attempts, last_error=describe(error)):
             return Next.STOP

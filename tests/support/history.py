@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,8 @@ from models import (
     OfficeSession,
     User,
 )
+from models.db import make_engine, make_sessionmaker
+from tests.support import database
 
 TZ = ZoneInfo("Asia/Almaty")
 YEAR = 2025
@@ -477,3 +480,15 @@ async def insert_history(session: AsyncSession) -> dict[str, int]:
         )
     await session.commit()
     return ids
+
+
+async def history_before_start(tmp_path: Path) -> None:
+    """The year's rows in the database a live app of `tmp_path` will open, before it starts,
+    so that its first scheduled check already sees them (the monthly report is the same on
+    every run, not sometimes an empty month)."""
+    engine = make_engine(database.fresh_database_url_sync(tmp_path))
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await insert_history(session)
+    finally:
+        await engine.dispose()
