@@ -1,5 +1,6 @@
 """The sandbox page in a real browser (Debian's Chromium driven by Playwright), against the
-real bot process: an owner files an appeal by clicking and typing, as a person would."""
+real bot process: an owner files an appeal by clicking and typing, as a person would, and
+staff ask for the office's figures."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.sandbox.browser import (
     artifact,
     browser_page,
     file_appeal,
+    frag,
     needs_browser,
     topic_for,
 )
@@ -58,6 +60,38 @@ async def test_owner_files_in_kazakh_and_staff_answer_arrives(page: Page) -> Non
     await expect(reply).to_contain_text(answer, timeout=STEP_MS)
     await expect(reply).to_contain_text("Жобалық кеңсе")
     await page.screenshot(path=artifact("sandbox-staff-answer.png"))
+
+
+async def test_staff_see_the_figures_and_a_chart_in_the_operator_pane(page: Page) -> None:
+    """/stats in General: the figures text, then the charts as an album of real PNG images."""
+    # An appeal of this month, so that the month has something to chart. Ерлан: the other
+    # tests file as Асель and Ольга, and a second appeal would start by offering their data.
+    owner = OwnerPane(page, "kk")
+    await file_appeal(owner, "Ерлан", "Сейітов Ерлан Болатұлы", screenshot=False)
+
+    await page.get_by_test_id("topic").filter(has_text="General").click()
+    await expect(page.locator("#topic-title")).to_have_text("General")
+    await page.get_by_test_id("staff-select").select_option(label="Дина Оспанова · admin")
+    box = page.get_by_test_id("group-input")
+    await box.fill("/stats")
+    await box.press("Enter")
+
+    messages = page.get_by_test_id("group-messages")
+    figures = messages.locator(".msg.in").filter(has_text=frag("ru", "figures.text.title")).last
+    await expect(figures).to_contain_text(frag("ru", "figures.text.received"), timeout=STEP_MS)
+    await expect(messages).to_contain_text(frag("ru", "figures.press_title.kk"), timeout=STEP_MS)
+
+    month_title = frag("ru", "figures.chart.month_title")
+    chart_img = page.locator(f'.photos img[alt*="{month_title}"]')
+    album = messages.locator(".msg.in").filter(has=chart_img).last
+    chart = album.locator(chart_img)
+    await expect(chart).to_be_visible(timeout=STEP_MS)
+    await chart.scroll_into_view_if_needed()
+    # Loaded and drawn: a chart of matplotlib's size, not the emulator's 8-pixel stand-in.
+    loaded = "img => img.complete && img.naturalWidth > 300"
+    await page.wait_for_function(loaded, arg=await chart.element_handle(), timeout=STEP_MS)
+    await expect(album.locator(".text").first).to_contain_text(month_title)
+    await page.screenshot(path=artifact("sandbox-stats-charts.png"))
 
 
 async def test_page_clock_moves_sandbox_time(page: Page, sandbox: SandboxProcess) -> None:

@@ -143,6 +143,12 @@ async def test_start_here_opens_on_a_first_visit_with_valid_samples(
         await iin_button.click()
         await expect(page.get_by_test_id("owner-input")).to_have_value(iin)
 
+        office = guide.get_by_test_id("guide-office")
+        for step in ("/stats", "/results", "/session", "/invest", "/export", "Next month"):
+            await expect(office).to_contain_text(step)
+        await office.locator("code[data-pane=operator]").get_by_text("/stats", exact=True).click()
+        await expect(page.get_by_test_id("group-input")).to_have_value("/stats")
+
         await page.get_by_test_id("guide-close").click()
         await expect(guide).to_be_hidden()
         await page.reload()

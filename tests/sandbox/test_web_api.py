@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import Workbook, load_workbook
 
+from bot.domain.calendar import WorkCalendar
 from bot.domain.validation import check_iin_bin
 from bot.sandbox.emulator import BotAPIEmulator, make_png
 from bot.sandbox.web import Scene, make_app, populate
 from bot.sandbox.web.clock import ClockFile
+from bot.timezones import load_zone
+from tests.emulator import make_bot
 
 PDF = b"%PDF-1.4\n% test\n"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Sandbox:
@@ -191,6 +199,61 @@ async def test_one_upload_is_one_message_and_several_are_an_album(sandbox: Sandb
     assert missing.status == 404
 
 
+def register_xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["№", "Тіркелген күні"])
+    book.active.append(["2026-000001", "2026-11-02"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_charts_album_and_register_reach_the_page_as_the_bot_uploads_them(
+    sandbox: Sandbox,
+) -> None:
+    """What /stats and /export send (aiogram's multipart attach:// uploads) is what the
+    operator pane draws: the charts as one album of PNGs, the register as a file to download."""
+    group = sandbox.scene.group_id
+    charts = [make_png(640, 400, (40, 110, 170)), make_png(640, 400, (200, 60, 40))]
+    bot = make_bot(sandbox.emu)
+    try:
+        await bot.send_media_group(
+            group,
+            [
+                InputMediaPhoto(
+                    media=BufferedInputFile(png, f"chart-{n}.png"),
+                    caption=f"<b>Диаграмма {n}</b>",
+                    parse_mode="HTML",
+                )
+                for n, png in enumerate(charts, 1)
+            ],
+        )
+        register = register_xlsx()
+        await bot.send_document(group, BufferedInputFile(register, "реестр-2026-11.xlsx"))
+    finally:
+        await bot.session.close()
+
+    first, second, document = await sandbox.get(f"/api/messages?chat_id={group}")
+    assert first["media_group_id"] is not None
+    assert first["media_group_id"] == second["media_group_id"]
+    assert [m["text"] for m in (first, second)] == ["Диаграмма 1", "Диаграмма 2"]
+    assert first["entities"] == [{"type": "bold", "offset": 0, "length": 11}]
+    for message, png in zip((first, second), charts, strict=True):
+        [photo] = message["files"]
+        assert (photo["kind"], photo["width"], photo["height"]) == ("photo", 640, 400)
+        shown = await sandbox.client.get(f"/api/file/{photo['file_id']}")
+        assert shown.content_type == "image/png" and await shown.read() == png
+
+    [file] = document["files"]
+    assert file["kind"] == "document" and file["name"] == "реестр-2026-11.xlsx"
+    assert file["mime_type"] == XLSX and file["size"] == len(register)
+    download = await sandbox.client.get(f"/api/file/{file['file_id']}?download=1")
+    assert download.content_type == XLSX
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    rows = load_workbook(io.BytesIO(await download.read())).active.iter_rows(values_only=True)
+    assert list(rows)[1] == ("2026-000001", "2026-11-02")
+
+
 async def test_staff_post_into_a_topic_and_topics_are_listed(sandbox: Sandbox) -> None:
     group = sandbox.scene.group_id
     topic = await sandbox.bot_api("createForumTopic", chat_id=group, name="2026-000001 · Жер")
@@ -264,6 +327,21 @@ async def test_clock_offset_is_written_to_the_file(sandbox: Sandbox) -> None:
     await sandbox.post("/api/clock", {"add_seconds": 10**9}, status=400)
     await sandbox.post("/api/clock", {"reset": True})
     assert not sandbox.clock_path.exists()
+
+
+async def test_next_month_lands_on_its_first_working_day_at_ten(sandbox: Sandbox) -> None:
+    """The monthly report's day, by the bot's calendar: weekends and public holidays skipped."""
+    zone = load_zone("Asia/Almaty")
+    calendar = WorkCalendar(zone)
+    for _ in range(2):  # twice: from real time, then from a moved clock
+        before = datetime.fromtimestamp((await sandbox.get("/api/clock"))["now"], UTC)
+        clock = await sandbox.post("/api/clock", {"to": "next_month"})
+        landed = datetime.fromtimestamp(clock["now"], UTC).astimezone(zone)
+        month_after = (before.astimezone(zone).date().replace(day=28) + timedelta(days=4)).month
+        assert landed.month == month_after
+        assert landed.date() == calendar.first_working_day(landed.date())
+        assert abs(datetime.combine(landed.date(), time(10), zone) - landed) < timedelta(seconds=5)
+    await sandbox.post("/api/clock", {"reset": True})
 
 
 def test_clock_file_reads_missing_or_malformed_as_no_offset(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from bot.sandbox.emulator import BotAPIEmulator
 
 from .clock import ClockFile, Stamps
 from .feed import Feed
-from .guide import DEFAULT_TIMEZONE, guide_json
+from .guide import DEFAULT_TIMEZONE, guide_json, next_month_morning
 from .scene import Scene
 from .uploads import BadInput, Upload, album_item, read_multipart
 from .views import chat_views, topic_views
@@ -125,6 +125,9 @@ class SandboxApi:
         self._not_wiping()
         if body.get("reset"):
             self.clock.reset()
+        elif body.get("to") == "next_month":
+            now = self.clock.json()["now"]
+            self.clock.advance(round(next_month_morning(self.timezone, now) - now))
         else:
             self.clock.advance(_int(body, "add_seconds"))
         if self.controls is not None:

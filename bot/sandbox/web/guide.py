@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 from dotenv import dotenv_values
 
 from bot.config import CONFIG_FILE
+from bot.domain.calendar import WorkCalendar
 
 # Valid by the check digits (bot/domain/validation.py), the same values the tests use.
 SAMPLE_IIN = "900101300017"  # a person born 01.01.1990: an individual entrepreneur's IIN
 SAMPLE_BIN = "940140000385"  # a legal entity registered in January 1994
 DEFAULT_TIMEZONE = "Asia/Almaty"
+# Where the "Next month" clock button lands: mid-morning, after the bot's morning work
+# (the digest, the monthly report) of the month's first working day is due.
+REPORT_MORNING = time(10, 0)
 
 
 def bot_timezone(workdir: Path) -> str:
@@ -34,7 +38,7 @@ def utc_offset(timezone: str, at: float) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-def _zone(name: str) -> tzinfo:
+def _zone(name: str) -> ZoneInfo:
     try:
         from bot.timezones import load_zone
     except ImportError:  # a tree without it: the standard library's database
@@ -49,3 +53,13 @@ def guide_json(timezone: str, now: float) -> dict[str, Any]:
         "timezone": timezone,
         "utc_offset_seconds": utc_offset(timezone, now),
     }
+
+
+def next_month_morning(timezone: str, now: float) -> float:
+    """Unix time of 10:00 on the first working day of the month after ``now`` (in the zone),
+    by the bot's own calendar of weekends and Kazakhstan's public holidays."""
+    zone = _zone(timezone)
+    today = datetime.fromtimestamp(now, UTC).astimezone(zone).date()
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    day = WorkCalendar(zone).first_working_day(following)
+    return datetime.combine(day, REPORT_MORNING, tzinfo=zone).timestamp()

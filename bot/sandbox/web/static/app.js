@@ -536,7 +536,9 @@ function setupCommandClicks() {
 // ---- the clock ------------------------------------------------------------------------------
 
 function clockMoved(moved, body) {
-  const what = body.reset ? "Back to real time" : `Clock ${describeOffset(body.add_seconds)}`;
+  const what = body.reset ? "Back to real time"
+    : body.to === "next_month" ? "Next month's first working day, 10:00"
+    : `Clock ${describeOffset(body.add_seconds)}`;
   toast(state.tab === "operator" && PHONE.matches ? "operator" : "owner",
     `${what}: the bot is sending what fell due now`);
   renderGuide();
@@ -597,6 +599,12 @@ function setupGuide() {
   $("guide-hearing").classList.add("sample-command");
   $("guide-hearing").title = "Put it in the staff's message box (open the appeal's topic first)";
   $("guide-hearing").addEventListener("click", () => fillComposer("operator", $("guide-hearing").textContent));
+  // The office's commands: a click puts one in the pane's message box, ready to send.
+  for (const command of document.querySelectorAll("#guide code[data-pane]")) {
+    command.classList.add("sample-command");
+    command.title = `Put it in the ${command.dataset.pane === "owner" ? "owner's" : "staff's"} message box`;
+    command.addEventListener("click", () => fillComposer(command.dataset.pane, command.textContent));
+  }
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     if (!$("wipe-confirm").hidden) $("wipe-confirm").hidden = true;

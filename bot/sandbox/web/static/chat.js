@@ -33,8 +33,9 @@ function fileUrl(file, download = false) {
 
 function fileNode(file) {
   if (file.kind === "photo") {
-    return el("a", { class: "photo", href: fileUrl(file), target: "_blank", rel: "noopener" },
-      el("img", { src: fileUrl(file), alt: "photo", loading: "lazy" }));
+    // An album's photo keeps its own caption (a chart's title) as its name and tooltip.
+    return el("a", { class: "photo", href: fileUrl(file), target: "_blank", rel: "noopener", title: file.caption || null },
+      el("img", { src: fileUrl(file), alt: file.caption || "photo", loading: "lazy" }));
   }
   const icon = file.kind === "voice" ? "🎤" : file.kind === "sticker" ? "🏷" : "📄";
   return el("a", {
@@ -63,7 +64,7 @@ function bubbleBody(group, ctx) {
         el("b", {}, target.sender), el("span", {}, plainSnippet(target, 80))));
     }
   }
-  const files = group.flatMap((m) => m.files);
+  const files = group.flatMap((m) => m.files.map((file) => ({ ...file, caption: m.text })));
   if (files.length) {
     const photos = files.filter((f) => f.kind === "photo");
     const others = files.filter((f) => f.kind !== "photo");
@@ -78,9 +79,9 @@ function bubbleBody(group, ctx) {
   if (first.location) {
     body.append(el("div", { class: "location" }, `📍 ${first.location.latitude}, ${first.location.longitude}`));
   }
-  const captioned = group.find((m) => m.text);
-  if (captioned) {
-    const cls = first.kind === "sticker" ? "text sticker" : "text";
+  // An album whose items each have a caption (the figures' charts) shows them all, in order.
+  const cls = first.kind === "sticker" ? "text sticker" : "text";
+  for (const captioned of group.filter((m) => m.text)) {
     body.append(el("div", { class: cls, dir: "auto" }, richText(captioned.text, captioned.entities)));
   }
   const last = group[group.length - 1];

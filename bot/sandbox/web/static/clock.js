@@ -54,6 +54,7 @@ export class SandboxClock {
     for (const button of document.querySelectorAll(".clock-btn[data-add]")) {
       button.addEventListener("click", () => this.move({ add_seconds: Number(button.dataset.add) }));
     }
+    $("clock-next-month").addEventListener("click", () => this.move({ to: "next_month" }));
     $("clock-reset").addEventListener("click", () => this.move({ reset: true }));
     // On a phone the buttons fold into a menu under the time.
     const toggle = $("clock-toggle");
