@@ -245,6 +245,12 @@ async def test_a_session_of_three_moved_once_and_held(world: World) -> None:
     assert figures.sessions_held == 1
     assert (figures.owners_came, figures.owners_absent) == (2, 1)
     assert (figures.officials_came, figures.officials_absent) == (1, 1)
+    # And as staff read it in /stats.
+    stats = await world.group.say("/stats", None, expect="Проведено заседаний: 1")
+    assert (
+        "Проведено заседаний: 1; заявители пришли — 2, не пришли — 1; представители органов "
+        "пришли — 1, не пришли — 1" in stats["text"]
+    )
 
 
 async def test_malformed_session_gets_the_format(world: World) -> None:
