@@ -337,7 +337,8 @@ async def office(tmp_path: Path) -> AsyncIterator[Office]:
         await history_before_start(tmp_path)
         async with live_app(emu, tmp_path, group_id, clock=lambda: NOW) as app:
             # The clock is in December: November's monthly report is sent before the tests
-            # look.
+            # look (by the leader: on PostgreSQL the lead is taken after start).
+            await eventually(app.jobs.is_leader)
             await app.jobs.tick()
             await settled(emu, app)
             yield Office(emu, Group(emu, group_id, staff), app, outsider)

@@ -132,6 +132,7 @@ async def test_a_restart_across_the_first_working_day_sends_the_report_once(
     clock = Clock(at_local(date(2026, 12, 1), 10))  # Tuesday 1 December 2026, 10:00
     try:
         async with live_app(emu, tmp_path, group_id, clock=clock) as app:
+            await eventually(app.jobs.is_leader)
             await app.jobs.tick()
             await settled(emu, app)
             # November 2026 had nothing in it: one line.
@@ -157,11 +158,13 @@ async def test_a_restart_across_the_first_working_day_sends_the_report_once(
             register = await group.expect("📑 Реестр за 01.12.2026 – 31.12.2026", None, 0)
             assert register["kind"] == "document"
             assert register["content"]["document"]["file_name"] == "register-20261201-20261231.xlsx"
+            await eventually(app.jobs.is_leader)
             await app.jobs.tick()
             await delivered(app)
         sent = len(emu.transcript(group_id))
         clock.now = at_local(date(2027, 1, 5), 15)  # and again the same day
         async with live_app(emu, tmp_path, group_id, clock=clock) as app:
+            await eventually(app.jobs.is_leader)
             await app.jobs.tick()
             await delivered(app)
         assert len(emu.transcript(group_id)) == sent
