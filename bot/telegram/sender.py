@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox import BLOCKED as BLOCKED
@@ -47,7 +47,7 @@ from bot.telegram.capture import sending_directly
 from bot.telegram.effects import Places, record_success, result_id
 from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
-from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, utcnow
+from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, table_of, utcnow
 from models.db import dialect_of
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,48 @@ COLUMNS = (
 )
 
 
+OUTBOX = table_of(OutboxMessage)
+# Built once: the statements of every claim and every sent row (see _claim_statements).
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.claimed_by == bindparam("token"))
+    .values(
+        state=OutboxState.SENT.value,
+        sent_at=bindparam("sent"),
+        attempts=bindparam("tries"),
+        result_message_id=bindparam("made"),
+        last_error=None,
+    )
+)
+
+
+def claim_statements(dialect: str, batch: int) -> tuple[Any, Any]:
+    """Claim up to ``batch`` due rows for ``:token`` (returning them); and when the next
+    pending row falls due after ``:now``."""
+    now = bindparam("now", type_=OUTBOX.c.due_at.type)
+    pending = OUTBOX.c.state == PENDING
+    # A row waiting to be tried again holds back everything its chat queued after it.
+    held_back = select(OUTBOX.c.chat_id).where(
+        pending, OUTBOX.c.last_error.is_not(None), OUTBOX.c.due_at > now
+    )
+    due = (
+        select(OUTBOX.c.id)
+        .where(pending, OUTBOX.c.due_at <= now, OUTBOX.c.chat_id.not_in(held_back))
+        .order_by(OUTBOX.c.due_at, OUTBOX.c.id)
+        .limit(batch)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(state=CLAIMED, claimed_by=bindparam("token"))
+        .returning(*(OUTBOX.c[column.key] for column in COLUMNS))
+    )
+    next_due = select(func.min(OUTBOX.c.due_at)).where(pending, OUTBOX.c.due_at > now)
+    return claim, next_due
+
+
 def describe(error: Exception) -> str:
     if isinstance(error, TelegramRetryAfter):
         return f"429: retry after {error.retry_after} s"
@@ -254,6 +296,7 @@ class Sender:
         self._max_backoff = max_backoff
         self._poll_interval = poll_interval
         self._batch = batch
+        self._claim_sql: tuple[Any, Any] | None = None
         # Bounds calls on the wire, not chats: a chat waiting out its own limit must not keep
         # a slot from the others.
         self._sending = asyncio.Semaphore(concurrency)
@@ -398,43 +441,26 @@ class Sender:
         if self._stopping:
             return []
         now = self._clock()
-        pending = OutboxMessage.state == PENDING
-        # A row waiting to be tried again holds back everything its chat queued after it.
-        held_back = select(OutboxMessage.chat_id).where(
-            pending, OutboxMessage.last_error.is_not(None), OutboxMessage.due_at > now
-        )
         async with self._sessionmaker() as session:
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    pending, OutboxMessage.due_at <= now, OutboxMessage.chat_id.not_in(held_back)
-                )
-                .order_by(OutboxMessage.due_at, OutboxMessage.id)
-                .limit(self._batch)
-            )
-            if dialect_of(session) == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            rows = (
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                    .values(state=CLAIMED, claimed_by=self.token)
-                    .returning(*COLUMNS)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
+            claim, next_due = self._claim_statements(dialect_of(session))
+            rows = (await session.execute(claim, {"now": now, "token": self.token})).all()
             # When the next row falls due, in the same transaction (the loop's wait). Rows due
             # now that were not claimed wait behind a retry, which is itself in the future (a
             # full batch wakes the loop at once).
-            self._next_due = await session.scalar(
-                select(func.min(OutboxMessage.due_at)).where(pending, OutboxMessage.due_at > now)
-            )
+            self._next_due = await session.scalar(next_due, {"now": now})
             await session.commit()
         jobs = [Job(*row) for row in rows]
         # A chat's rows go in the order they were queued. Not by due time: after a restart, a
         # row waiting to be retried falls due after the rows its chat queued behind it.
         jobs.sort(key=lambda job: job.id)
         return jobs
+
+    def _claim_statements(self, dialect: str) -> tuple[Any, Any]:
+        """The claim and the next-due query, built once per sender (hot path: building and
+        hashing a statement costs more than SQLite running it)."""
+        if self._claim_sql is None:
+            self._claim_sql = claim_statements(dialect, self._batch)
+        return self._claim_sql
 
     def _until_next_due(self) -> float:
         """Seconds until the next pending row falls due (at most the poll interval), as the
@@ -699,16 +725,14 @@ class Sender:
             for mark in batch:
                 job = mark.job
                 marked = await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == self.token)
-                    .values(
-                        state=OutboxState.SENT.value,
-                        sent_at=mark.sent_at,
-                        attempts=job.attempts + 1,
-                        result_message_id=mark.made,
-                        last_error=None,
-                    )
-                    .execution_options(synchronize_session=False)
+                    MARK_SENT,
+                    {
+                        "row_id": job.id,
+                        "token": self.token,
+                        "sent": mark.sent_at,
+                        "tries": job.attempts + 1,
+                        "made": mark.made,
+                    },
                 )
                 if marked.rowcount == 0:  # type: ignore[attr-defined]
                     log.warning("outbox row %s is no longer ours: another sender took over", job.id)
