@@ -98,7 +98,7 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = False) -> As
         extra: dict[str, Any] = {}
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # One thread hand-off per statement instead of four (models/sqlite_driver.py).
+            # Statements on the loop's thread, writers in turn (models/sqlite_driver.py).
             timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
             extra["async_creator"] = partial(sqlite_driver.connector, path, timeout=timeout)
         engine = create_async_engine(
