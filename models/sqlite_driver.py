@@ -158,6 +158,10 @@ class InlineConnection(aiosqlite.Connection):
         if self._turn is not None:
             return
         lock = TURNS.lock(self._path)
+        if not lock.locked():  # the common case: no task (wait_for makes one) when free
+            await lock.acquire()
+            self._turn = lock
+            return
         try:
             await asyncio.wait_for(lock.acquire(), self._turn_timeout)
         except TimeoutError:
