@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from models import sqlite_driver
@@ -143,28 +142,5 @@ def insert_for(session: AsyncSession) -> Any:
     return postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
 
 
-WROTE = "wrote"
-
-
-class AppSession(Session):
-    """Knows whether its transaction has written anything (see has_writes)."""
-
-
-@event.listens_for(AppSession, "after_flush")
-def _remember_write(session: Session, _context: Any) -> None:
-    session.info[WROTE] = True
-
-
-@event.listens_for(AppSession, "after_transaction_end")
-def _forget_write(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(WROTE, None)
-
-
-def has_writes(session: AsyncSession) -> bool:
-    sync = session.sync_session
-    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted)
-
-
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=AppSession)
+    return async_sessionmaker(engine, expire_on_commit=False)
