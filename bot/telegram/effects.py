@@ -32,6 +32,12 @@ def result_id(result: Any) -> int | None:
         return result.message_id
     if isinstance(result, list) and result and isinstance(result[0], Message):
         return result[0].message_id
+    # Made as JSON (bot/telegram/wire.py): Telegram's own answer.
+    if isinstance(result, list) and result and isinstance(result[0], dict):
+        result = result[0]
+    if isinstance(result, dict):
+        made = result.get("message_id", result.get("message_thread_id"))
+        return made if isinstance(made, int) else None
     return None
 
 

@@ -47,6 +47,7 @@ from bot.telegram.capture import sending_directly
 from bot.telegram.effects import Places, record_success, result_id
 from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
+from bot.telegram.wire import Wire
 from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, table_of, utcnow
 from models.db import dialect_of
 
@@ -285,6 +286,7 @@ class Sender:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._bot = bot
+        self._wire = Wire(bot)
         self._sessionmaker = sessionmaker
         self._bell = bell
         self._limiter = limiter
@@ -562,7 +564,9 @@ class Sender:
                     return await self._mark_sent(job, None)
                 outcome: Exception | None = None
                 try:
-                    result = await self._bot(call)
+                    result = await self._make(job, *call)
+                except Unsendable as error:
+                    return await self._fail(job, error)
                 except Exception as error:
                     outcome = error
         finally:
@@ -573,8 +577,20 @@ class Sender:
 
     # ---- the call -------------------------------------------------------------------------
 
-    async def _call_for(self, job: Job) -> TelegramMethod[Any] | None:
-        """The row as a call, its place and references resolved; None: nothing to do."""
+    async def _make(self, job: Job, name: str, params: dict[str, Any]) -> Any:
+        """Make the call: as JSON straight from the row (bot/telegram/wire.py) or, with files
+        in it, through aiogram."""
+        if self._wire.takes(params):
+            return await self._wire.call(name, params)
+        try:
+            call = methods.load(name, params)
+        except (ValueError, TypeError, ValidationError) as error:
+            raise Unsendable(f"unusable payload: {problems(error)}"[:LAST_ERROR_MAX]) from error
+        return await self._bot(call)
+
+    async def _call_for(self, job: Job) -> tuple[str, dict[str, Any]] | None:
+        """The row as a call (method, parameters), its place and references resolved; None:
+        nothing to do."""
         params = dict(job.payload)
         if job.method == "createForumTopic" and job.appeal_id is not None:
             await self._load_place(job.appeal_id)
@@ -598,9 +614,9 @@ class Sender:
             raise Unsendable(f"refers to {missing} which was never sent") from None
         try:
             resolved = render_buttons(resolved)
-            return methods.load(job.method, {"chat_id": job.chat_id, **resolved})
         except (ValueError, TypeError, ValidationError) as error:
             raise Unsendable(f"unusable payload: {problems(error)}"[:LAST_ERROR_MAX]) from error
+        return job.method, {"chat_id": job.chat_id, **resolved}
 
     async def _place(self, job: Job, params: dict[str, Any]) -> bool:
         """Put the call in its appeal's topic (or under its card); False: nothing to do."""
