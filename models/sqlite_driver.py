@@ -7,7 +7,7 @@ wakes that thread and then the loop, and passes the GIL back and forth: in the b
 bot's statements take microseconds on a local file, so here they run inline: a statement is
 executed, its rows fetched and its cursor closed in one go (SQLAlchemy buffers a cursor's
 rows anyway; nothing here streams), and commit and rollback run inline too. aiosqlite's
-thread is used only to open the connection.
+thread is used only to open the connection and set it up.
 
 Run inline, a statement that waits for SQLite's write lock would stop the whole loop, and
 with it the transaction that holds the lock: a deadlock until the busy timeout. So within a
