@@ -19,11 +19,11 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
 from sqlalchemy import bindparam, delete, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from models import FsmRecord, table_of, utcnow
+from models.db import insert_of
 
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 # The dialogues one transaction has read and changed (session.info), so that the five to nine
@@ -80,8 +80,7 @@ def _write_dialogues(session: Session) -> None:
 def _create(dialect: str) -> Any:
     # An upsert: two transactions writing a new key at once (the same person in two chats'
     # lanes) both succeed, the later one's dialogue kept.
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = make(TABLE).values(
+    statement = insert_of(dialect)(TABLE).values(
         key=bindparam("name"),
         state=bindparam("state"),
         data=bindparam("data"),

@@ -137,9 +137,13 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_for(session: AsyncSession) -> Any:
+def insert_of(dialect: str) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite 3.24+ and PostgreSQL)."""
-    return postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_for(session: AsyncSession) -> Any:
+    return insert_of(dialect_of(session))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

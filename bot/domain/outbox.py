@@ -14,11 +14,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, OutboxState, table_of
-from models.db import dialect_of
+from models.db import dialect_of, insert_of
 
 TOPIC = "topic"  # place: the appeal's topic, or under its card in a group without topics
 # place: an investment project's topic ({"$project_topic": P} in the call), or under its card.
@@ -65,8 +64,7 @@ def _insert(dialect: str, *, deduped: bool) -> Any:
     table (the ORM's bulk-insert path builds result metadata for the RETURNING every time),
     taking its columns from the values it is executed with."""
     table = table_of(OutboxMessage)
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = make(table)
+    statement = insert_of(dialect)(table)
     if deduped:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     return statement.returning(table.c.id)

@@ -20,26 +20,19 @@ WARNED, DROPPED = "warned", "dropped"
 
 INBOX = table_of(InboxUpdate)
 # Built once: flood control runs on every private update.
-_RECENT = (
+# The person's updates since :since, and of those the ones before the update at hand.
+_LANE_SINCE = (
     INBOX.c.lane == bindparam("lane"),
     INBOX.c.received_at > bindparam("since", type_=INBOX.c.received_at.type),
-    INBOX.c.update_id < bindparam("update"),
 )
+_RECENT = (*_LANE_SINCE, INBOX.c.update_id < bindparam("update"))
 EARLIER_PART = (
     select(INBOX.c.update_id).where(*_RECENT, INBOX.c.flood_key == bindparam("key")).limit(1)
 )
 COUNTED = select(func.count(distinct(INBOX.c.flood_key))).where(
     *_RECENT, INBOX.c.flood_key.is_not(None), INBOX.c.flood.is_(None)
 )
-WARNED_LATELY = (
-    select(INBOX.c.update_id)
-    .where(
-        INBOX.c.lane == bindparam("lane"),
-        INBOX.c.received_at > bindparam("since", type_=INBOX.c.received_at.type),
-        INBOX.c.flood == WARNED,
-    )
-    .limit(1)
-)
+WARNED_LATELY = select(INBOX.c.update_id).where(*_LANE_SINCE, INBOX.c.flood == WARNED).limit(1)
 
 
 async def over_limit(session: AsyncSession, head: Head, limit: int) -> bool:

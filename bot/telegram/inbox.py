@@ -17,11 +17,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import InboxState, InboxUpdate, table_of, utcnow
-from models.db import dialect_of
+from models.db import dialect_of, insert_of
 
 log = logging.getLogger(__name__)
 PENDING = InboxState.PENDING.value
@@ -74,9 +73,8 @@ def _store_statement(dialect: str) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per dialect (executed with the
     rows: SQLAlchemy sends them as one multi-row INSERT)."""
     table = table_of(InboxUpdate)
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        make(table)
+        insert_of(dialect)(table)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(table.c.update_id, table.c.lane)
     )

@@ -23,6 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from aiogram import Bot
@@ -167,7 +168,7 @@ COLUMNS = (
 
 
 OUTBOX = table_of(OutboxMessage)
-# Built once: the statements of every claim and every sent row (see _claim_statements).
+# Built once: the statement of every sent row (and claim_statements, of every claim).
 MARK_SENT = (
     update(OUTBOX)
     .where(OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.claimed_by == bindparam("token"))
@@ -181,9 +182,11 @@ MARK_SENT = (
 )
 
 
+@cache
 def claim_statements(dialect: str, batch: int) -> tuple[Any, Any]:
     """Claim up to ``batch`` due rows for ``:token`` (returning them); and when the next
-    pending row falls due after ``:now``."""
+    pending row falls due after ``:now``. Built once per dialect and batch size (hot path:
+    building and hashing a statement costs more than SQLite running it)."""
     now = bindparam("now", type_=OUTBOX.c.due_at.type)
     pending = OUTBOX.c.state == PENDING
     # A row waiting to be tried again holds back everything its chat queued after it.
@@ -298,7 +301,6 @@ class Sender:
         self._max_backoff = max_backoff
         self._poll_interval = poll_interval
         self._batch = batch
-        self._claim_sql: tuple[Any, Any] | None = None
         # Bounds calls on the wire, not chats: a chat waiting out its own limit must not keep
         # a slot from the others.
         self._sending = asyncio.Semaphore(concurrency)
@@ -444,7 +446,7 @@ class Sender:
             return []
         now = self._clock()
         async with self._sessionmaker() as session:
-            claim, next_due = self._claim_statements(dialect_of(session))
+            claim, next_due = claim_statements(dialect_of(session), self._batch)
             rows = (await session.execute(claim, {"now": now, "token": self.token})).all()
             # When the next row falls due, in the same transaction (the loop's wait). Rows due
             # now that were not claimed wait behind a retry, which is itself in the future (a
@@ -456,13 +458,6 @@ class Sender:
         # row waiting to be retried falls due after the rows its chat queued behind it.
         jobs.sort(key=lambda job: job.id)
         return jobs
-
-    def _claim_statements(self, dialect: str) -> tuple[Any, Any]:
-        """The claim and the next-due query, built once per sender (hot path: building and
-        hashing a statement costs more than SQLite running it)."""
-        if self._claim_sql is None:
-            self._claim_sql = claim_statements(dialect, self._batch)
-        return self._claim_sql
 
     def _until_next_due(self) -> float:
         """Seconds until the next pending row falls due (at most the poll interval), as the
