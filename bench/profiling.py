@@ -34,6 +34,9 @@ async def record(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Proc
         "--output",
         str(out),
         "--nonblocking",
+        # Only the thread holding the GIL: what costs CPU. Threads waiting in a queue or in
+        # epoll otherwise look busy (py-spy's idle test misses aiosqlite's and the executor's).
+        "--gil",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

@@ -6,6 +6,7 @@ from aiogram import Router
 
 from bot.i18n import I18n
 from bot.middlewares.reachable import ComingBack
+from bot.telegram.routing import run_inline
 from bot.telegram.staff import StaffDirectory
 from handlers import (
     appeal_steps,
@@ -64,4 +65,5 @@ def build_router(i18n: I18n, operator_chat_id: int, directory: StaffDirectory) -
         owner_back.make_router(),
         fallback.make_router(),  # last: only what nothing above took
     )
-    return root
+    # Magic filters on the loop, not in a thread each (bot/telegram/routing.py).
+    return run_inline(root)

@@ -1,7 +1,7 @@
 """Database tables. Imports nothing else of the project's."""
 
 from models.appeal import Appeal, AppealEvent, Attachment, ReceiptCounter, search_text
-from models.base import Base, utcnow
+from models.base import Base, table_of, utcnow
 from models.enums import (
     ActorKind,
     AppealStatus,
@@ -59,5 +59,6 @@ __all__ = [
     "SessionState",
     "User",
     "search_text",
+    "table_of",
     "utcnow",
 ]

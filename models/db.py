@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from models import sqlite_driver
@@ -75,12 +74,22 @@ def sqlite_foreign_key_violations(connection: Connection) -> list[Any]:
     return list(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _say(connection: Connection, sql: str) -> None:
+    # On the driver's cursor: SQLAlchemy's own execution path (an execution context, events,
+    # a result) is most of what a BEGIN would cost, once per transaction.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Connection) -> None:
+    _say(connection, "BEGIN")
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    _say(connection, "BEGIN IMMEDIATE")
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -98,7 +107,7 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = False) -> As
         extra: dict[str, Any] = {}
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # One thread hand-off per statement instead of four (models/sqlite_driver.py).
+            # Statements on the loop's thread, writers in turn (models/sqlite_driver.py).
             timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
             extra["async_creator"] = partial(sqlite_driver.connector, path, timeout=timeout)
         engine = create_async_engine(
@@ -128,33 +137,14 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_for(session: AsyncSession) -> Any:
+def insert_of(dialect: str) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite 3.24+ and PostgreSQL)."""
-    return postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-WROTE = "wrote"
-
-
-class AppSession(Session):
-    """Knows whether its transaction has written anything (see has_writes)."""
-
-
-@event.listens_for(AppSession, "after_flush")
-def _remember_write(session: Session, _context: Any) -> None:
-    session.info[WROTE] = True
-
-
-@event.listens_for(AppSession, "after_transaction_end")
-def _forget_write(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(WROTE, None)
-
-
-def has_writes(session: AsyncSession) -> bool:
-    sync = session.sync_session
-    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted)
+def insert_for(session: AsyncSession) -> Any:
+    return insert_of(dialect_of(session))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=AppSession)
+    return async_sessionmaker(engine, expire_on_commit=False)

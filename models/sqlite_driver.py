@@ -1,33 +1,66 @@
-"""aiosqlite with one thread hand-off per statement instead of four.
+"""aiosqlite, with every statement run on the event loop's own thread.
 
-aiosqlite runs every call on the sqlite3 connection in its own thread. SQLAlchemy's adapter
-makes four such calls per statement: create a cursor, execute, fetch all rows, close. Each
-hand-off wakes the thread and the event loop and passes the GIL back and forth; in the bot's
-profile (B1, py-spy) that was about a third of its busy time. Here a statement is one call in
-that thread: execute, fetch every row, close, and hand back the rows with the description,
-rowcount and lastrowid, which is all SQLAlchemy reads of a cursor (it always buffers a
-cursor's rows itself; nothing here streams results).
+aiosqlite runs each call on the sqlite3 connection in a thread of its own, and SQLAlchemy's
+adapter makes four such calls per statement (cursor, execute, fetch, close). Each hand-off
+wakes that thread and then the loop, and passes the GIL back and forth: in the bot's profile
+(B1, py-spy) a statement's hand-off cost several times what SQLite spent running it. The
+bot's statements take microseconds on a local file, so here they run inline: a statement is
+executed, its rows fetched and its cursor closed in one go (SQLAlchemy buffers a cursor's
+rows anyway; nothing here streams), and commit and rollback run inline too. aiosqlite's
+thread is used only to open the connection and set it up.
 
-Everything else (the thread, the queue, commit, rollback, close) is aiosqlite's own.
+Run inline, a statement that waits for SQLite's write lock would stop the whole loop, and
+with it the transaction that holds the lock: a deadlock until the busy timeout. So within a
+process, writers take turns on an asyncio lock per database file first (``WriteTurns``): a
+transaction takes its turn at BEGIN IMMEDIATE or at its first write and gives it back when it
+ends. Readers need no turn (WAL: readers never wait for the writer). Another process holding
+the file's write lock (a tool, a test) can still make a statement wait, for at most the busy
+timeout, as any SQLite program would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections.abc import Iterable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 Row = tuple[Any, ...]
+# Statements that never write, and a plain BEGIN (deferred: it writes nothing yet).
+READS = ("SELECT", "PRAGMA", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+def writes(sql: str) -> bool:
+    head = sql.lstrip()[:16].upper()
+    if head.startswith("BEGIN"):
+        return "IMMEDIATE" in head or "EXCLUSIVE" in head
+    return not head.startswith(READS)
+
+
+class WriteTurns:
+    """One asyncio lock per database file and event loop: the process's writers in turn."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
+
+    def lock(self, path: str) -> asyncio.Lock:
+        per_loop = self._locks.setdefault(asyncio.get_running_loop(), {})
+        return per_loop.setdefault(path, asyncio.Lock())
+
+
+TURNS = WriteTurns()
 
 
 class OneCallCursor:
     """The part of aiosqlite's Cursor SQLAlchemy uses; rows are read when it executes."""
 
-    def __init__(self, connection: OneCallConnection) -> None:
+    def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
         self._rows: list[Row] = []
         self.description: Any = None
@@ -42,13 +75,22 @@ class OneCallCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> OneCallCursor:
-        raw = self._connection.raw
-        self._take(await self._connection.run(partial(_execute, raw, sql, parameters)))
+        connection = self._connection
+        if writes(sql):
+            await connection.take_turn()
+        try:
+            self._take(_execute(connection.raw, sql, parameters))
+        finally:
+            connection.end_turn_if_done()
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneCallCursor:
-        raw = self._connection.raw
-        self._take(await self._connection.run(partial(_execute_many, raw, sql, parameters)))
+        connection = self._connection
+        await connection.take_turn()
+        try:
+            self._take(_execute_many(connection.raw, sql, parameters))
+        finally:
+            connection.end_turn_if_done()
         return self
 
     def _take(self, outcome: tuple[Any, int, int | None, list[Row]]) -> None:
@@ -91,28 +133,80 @@ def _execute_many(
     return _outcome(raw.executemany(sql, parameters))
 
 
-class OneCallConnection(aiosqlite.Connection):
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's connection with every call made on the caller's thread (see above)."""
+
+    def __init__(self, connector: Any, *, path: str, turn_timeout: float) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._path = path
+        self._turn_timeout = turn_timeout
+        self._turn: asyncio.Lock | None = None
+
     @property
     def raw(self) -> sqlite3.Connection:
         return self._conn
 
-    async def run(self, function: partial[Any]) -> Any:
-        return await self._execute(function)
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
 
     def cursor(self) -> OneCallCursor:  # type: ignore[override]
         return OneCallCursor(self)
+
+    async def take_turn(self) -> None:
+        if self._turn is not None:
+            return
+        lock = TURNS.lock(self._path)
+        if not lock.locked():  # the common case: no task (wait_for makes one) when free
+            await lock.acquire()
+            self._turn = lock
+            return
+        try:
+            await asyncio.wait_for(lock.acquire(), self._turn_timeout)
+        except TimeoutError:
+            # What SQLite itself says when its busy timeout runs out.
+            raise sqlite3.OperationalError("database is locked") from None
+        self._turn = lock
+
+    def end_turn_if_done(self) -> None:
+        lock = self._turn
+        if lock is not None and not (self._connection and self._conn.in_transaction):
+            self._turn = None
+            lock.release()
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            self.end_turn_if_done()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self.end_turn_if_done()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.end_turn_if_done()
 
 
 def connector(path: Path, **kwargs: Any) -> Any:
     """For ``create_async_engine(async_creator=...)``: a new connection, awaitable."""
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(str(path), **kwargs)
+        # Opened in aiosqlite's thread, used on the loop's.
+        return sqlite3.connect(str(path), check_same_thread=False, **kwargs)
 
-    connection = OneCallConnection(connect, iter_chunk_size=64)
+    connection = InlineConnection(
+        connect, path=str(path.resolve()), turn_timeout=float(kwargs.get("timeout", 5.0))
+    )
     # As SQLAlchemy's own dialect does: the thread must not keep the process alive.
     connection._thread.daemon = True
     return connection
 
 
-__all__: Sequence[str] = ("OneCallConnection", "OneCallCursor", "connector")
+__all__: Sequence[str] = ("InlineConnection", "OneCallCursor", "connector", "writes")

@@ -117,32 +117,40 @@ async def test_keys_tell_bots_and_business_connections_apart(
 async def test_two_first_writes_to_one_key_at_once_both_succeed(
     settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Each unit of work writes through its own session (update_session). The second reads
-    no row, then writes while the first has written but not committed: an upsert waits for
-    the first and finds its row; an INSERT would fail on the key."""
+    """Each unit of work writes through its own session (update_session), and a dialogue is
+    written as its transaction commits. Both find no row; the second has inserted its row
+    and not yet committed when the first writes its own: an upsert waits for the second and
+    updates its row, where an INSERT would fail on the key. The later commit's state stays."""
     from sqlalchemy import event
+    from sqlalchemy.util import await_only
 
     other_engine = make_engine(settings.DATABASE_URL)
     storage = SQLAlchemyStorage(sessionmaker)
-    first_wrote, second_writes = asyncio.Event(), asyncio.Event()
+    second_inserted, first_writes = asyncio.Event(), asyncio.Event()
 
-    def writing(_conn, _cursor, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO FSM_STATES"):
-            second_writes.set()
+    def inserting(statement: str) -> bool:
+        return statement.lstrip().upper().startswith("INSERT INTO FSM_STATES")
 
-    event.listen(other_engine.sync_engine, "before_cursor_execute", writing)
+    def first_is_writing(_conn, _cursor, statement: str, *_args: object) -> None:
+        if inserting(statement):
+            first_writes.set()
+
+    def second_holds_its_row(_conn, _cursor, statement: str, *_args: object) -> None:
+        if inserting(statement):
+            second_inserted.set()
+            # Inside SQLAlchemy's greenlet: the commit waits until the first one writes.
+            await_only(first_writes.wait())
+
+    event.listen(sessionmaker.kw["bind"].sync_engine, "before_cursor_execute", first_is_writing)
+    event.listen(other_engine.sync_engine, "after_cursor_execute", second_holds_its_row)
 
     async def write(maker: async_sessionmaker[AsyncSession], state: str, first: bool) -> None:
         async with maker.begin() as session:
             token = update_session.set(session)
             try:
-                if not first:
-                    await first_wrote.wait()
                 await storage.set_state(KEY, state)
-                await session.flush()
                 if first:
-                    first_wrote.set()
-                    await second_writes.wait()  # commit only once the other one writes
+                    await second_inserted.wait()  # commit once the other one's row is in
             finally:
                 update_session.reset(token)
 
@@ -155,8 +163,9 @@ async def test_two_first_writes_to_one_key_at_once_both_succeed(
             timeout=30,
         )
     finally:
+        event.remove(sessionmaker.kw["bind"].sync_engine, "before_cursor_execute", first_is_writing)
         await other_engine.dispose()
-    assert await storage.get_state(KEY) == "A:second"
+    assert await storage.get_state(KEY) == "A:first"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 1
 

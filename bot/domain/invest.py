@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.invest_amount import parse_amount
@@ -322,10 +322,12 @@ async def get_project(session: AsyncSession, project_id: int) -> InvestmentProje
     return await session.get(InvestmentProject, project_id)
 
 
+# Built once: every staff message in the group asks whether its topic is a project's.
+PROJECT_IN_TOPIC = select(InvestmentProject).where(InvestmentProject.topic_id == bindparam("topic"))
+
+
 async def project_in_topic(session: AsyncSession, topic_id: int) -> InvestmentProject | None:
-    return await session.scalar(
-        select(InvestmentProject).where(InvestmentProject.topic_id == topic_id)
-    )
+    return await session.scalar(PROJECT_IN_TOPIC, {"topic": topic_id})
 
 
 async def project_of_card(session: AsyncSession, message_id: int) -> InvestmentProject | None:

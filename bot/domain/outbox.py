@@ -11,12 +11,13 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import OutboxMessage, OutboxState
-from models.db import insert_for
+from models import OutboxMessage, OutboxState, table_of
+from models.db import dialect_of, insert_of
 
 TOPIC = "topic"  # place: the appeal's topic, or under its card in a group without topics
 # place: an investment project's topic ({"$project_topic": P} in the call), or under its card.
@@ -55,6 +56,18 @@ def buttons_json(rows: Buttons) -> dict[str, Any]:
 
 def mark_queued(session: AsyncSession) -> None:
     session.info[QUEUED_KEY] = True
+
+
+@cache
+def _insert(dialect: str, *, deduped: bool) -> Any:
+    """The outbox's INSERT ... RETURNING id, built once per dialect: a Core insert on the
+    table (the ORM's bulk-insert path builds result metadata for the RETURNING every time),
+    taking its columns from the values it is executed with."""
+    table = table_of(OutboxMessage)
+    statement = insert_of(dialect)(table)
+    if deduped:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return statement.returning(table.c.id)
 
 
 async def queue_call(
@@ -96,13 +109,8 @@ async def queue_call(
         "state": OutboxState.PENDING.value,
         "created_at": now,
     }
-    # A Core insert on the table: the ORM's bulk-insert path costs more than the insert itself
-    # (it builds result metadata for the RETURNING every time) and nothing here needs it.
-    table = OutboxMessage.__table__
-    statement = insert_for(session)(table).values(**values)
-    if dedupe_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    row_id = await session.scalar(statement.returning(table.c.id))
+    statement = _insert(dialect_of(session), deduped=dedupe_key is not None)
+    row_id = await session.scalar(statement, values)
     if row_id is not None:
         mark_queued(session)
     return row_id

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from models import User, utcnow
 from models.db import insert_for
 
+# Built once: every update reads its sender's row (session.get builds its query each time).
+USER = select(User).where(User.id == bindparam("id"))
+
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+    known = session.identity_map.get(identity_key(User, user_id))
+    if isinstance(known, User):
+        return known
+    return await session.scalar(USER, {"id": user_id})
 
 
 async def ensure_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
+    user = await get_user(session, user_id)
     if user is None:
         # INSERT ... ON CONFLICT DO NOTHING: a row made meanwhile elsewhere is no error.
         now = utcnow()

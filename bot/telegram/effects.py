@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from aiogram.types import ForumTopic, Message, MessageId
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.outbox import queue_call
-from models import Appeal, InvestmentProject, RelayedMessage
+from models import Appeal, Base, InvestmentProject, RelayedMessage, table_of
 
 
 def result_id(result: Any) -> int | None:
@@ -32,6 +32,12 @@ def result_id(result: Any) -> int | None:
         return result.message_id
     if isinstance(result, list) and result and isinstance(result[0], Message):
         return result[0].message_id
+    # Made as JSON (bot/telegram/wire.py): Telegram's own answer.
+    if isinstance(result, list) and result and isinstance(result[0], dict):
+        result = result[0]
+    if isinstance(result, dict):
+        made = result.get("message_id", result.get("message_thread_id"))
+        return made if isinstance(made, int) else None
     return None
 
 
@@ -69,6 +75,25 @@ class Places:
         self._cards.pop(appeal_id, None)
 
 
+def _set_made(model: type[Base], column: str) -> Any:
+    table = table_of(model)
+    return update(table).where(table.c.id == bindparam("row")).values({column: bindparam("made")})
+
+
+# What a delivered call made (a topic, a card, a copy), recorded where `after` says; built
+# once (every relayed message records its copy).
+SET_MADE = {
+    "topic": _set_made(Appeal, "topic_id"),
+    "card": _set_made(Appeal, "card_message_id"),
+    "project_topic": _set_made(InvestmentProject, "topic_id"),
+    "project_card": _set_made(InvestmentProject, "card_message_id"),
+}
+SET_RELAYED = {
+    "owner": _set_made(RelayedMessage, "owner_message_id"),
+    "operator": _set_made(RelayedMessage, "operator_message_id"),
+}
+
+
 async def record_success(
     session: AsyncSession,
     after: dict[str, Any] | None,
@@ -79,30 +104,17 @@ async def record_success(
     if not after:
         return
     made = result_id(result)
-    if "topic" in after and made is not None:
-        appeal_id = int(after["topic"])
-        await session.execute(update(Appeal).where(Appeal.id == appeal_id).values(topic_id=made))
-        places.set_topic(appeal_id, made)
-    if "card" in after and made is not None:
-        appeal_id = int(after["card"])
-        await session.execute(
-            update(Appeal).where(Appeal.id == appeal_id).values(card_message_id=made)
-        )
-        places.set_card(appeal_id, made)
-    for key, column in (("project_topic", "topic_id"), ("project_card", "card_message_id")):
-        if key in after and made is not None:
-            await session.execute(
-                update(InvestmentProject)
-                .where(InvestmentProject.id == int(after[key]))
-                .values({column: made})
-            )
-    if "relay" in after and made is not None:
-        column = "owner_message_id" if after.get("side") == "owner" else "operator_message_id"
-        await session.execute(
-            update(RelayedMessage)
-            .where(RelayedMessage.id == int(after["relay"]))
-            .values({column: made})
-        )
+    if made is not None:
+        for key, statement in SET_MADE.items():
+            if key in after:
+                await session.execute(statement, {"row": int(after[key]), "made": made})
+        if "topic" in after:
+            places.set_topic(int(after["topic"]), made)
+        if "card" in after:
+            places.set_card(int(after["card"]), made)
+        if "relay" in after:
+            side = "owner" if after.get("side") == "owner" else "operator"
+            await session.execute(SET_RELAYED[side], {"row": int(after["relay"]), "made": made})
     then = after.get("then")
     if isinstance(then, dict):
         await queue_call(

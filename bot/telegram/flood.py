@@ -8,58 +8,54 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import bindparam, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.uow import Head
-from models import InboxUpdate
+from models import InboxUpdate, table_of
 
 WINDOW = timedelta(seconds=60)
 WARNED, DROPPED = "warned", "dropped"
 
 
+INBOX = table_of(InboxUpdate)
+# Built once: flood control runs on every private update.
+# The person's updates since :since, and of those the ones before the update at hand.
+_LANE_SINCE = (
+    INBOX.c.lane == bindparam("lane"),
+    INBOX.c.received_at > bindparam("since", type_=INBOX.c.received_at.type),
+)
+_RECENT = (*_LANE_SINCE, INBOX.c.update_id < bindparam("update"))
+EARLIER_PART = (
+    select(INBOX.c.update_id).where(*_RECENT, INBOX.c.flood_key == bindparam("key")).limit(1)
+)
+COUNTED = select(func.count(distinct(INBOX.c.flood_key))).where(
+    *_RECENT, INBOX.c.flood_key.is_not(None), INBOX.c.flood.is_(None)
+)
+WARNED_LATELY = select(INBOX.c.update_id).where(*_LANE_SINCE, INBOX.c.flood == WARNED).limit(1)
+
+
 async def over_limit(session: AsyncSession, head: Head, limit: int) -> bool:
-    since = head.received_at - WINDOW
-    recent = (
-        InboxUpdate.lane == head.lane,
-        InboxUpdate.received_at > since,
-        InboxUpdate.update_id < head.update_id,
-    )
+    recent = {"lane": head.lane, "since": head.received_at - WINDOW, "update": head.update_id}
     if head.flood_key is not None and head.flood_key.startswith("album:"):
         # The album's first part was counted already.
-        earlier_part = await session.scalar(
-            select(InboxUpdate.update_id)
-            .where(*recent, InboxUpdate.flood_key == head.flood_key)
-            .limit(1)
-        )
+        earlier_part = await session.scalar(EARLIER_PART, {**recent, "key": head.flood_key})
         if earlier_part is not None:
             return False
-    counted = await session.scalar(
-        select(func.count(distinct(InboxUpdate.flood_key))).where(
-            *recent, InboxUpdate.flood_key.is_not(None), InboxUpdate.flood.is_(None)
-        )
-    )
+    counted = await session.scalar(COUNTED, recent)
     return (counted or 0) >= limit
 
 
 async def warned_lately(session: AsyncSession, head: Head) -> bool:
-    found = await session.scalar(
-        select(InboxUpdate.update_id)
-        .where(
-            InboxUpdate.lane == head.lane,
-            InboxUpdate.received_at > head.received_at - WINDOW,
-            InboxUpdate.flood == WARNED,
-        )
-        .limit(1)
-    )
+    since = head.received_at - WINDOW
+    found = await session.scalar(WARNED_LATELY, {"lane": head.lane, "since": since})
     return found is not None
 
 
 async def mark(session: AsyncSession, head: Head, *, warned: bool) -> None:
     """The update was held back: warned (the one notice) or dropped (silently)."""
     await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == head.update_id)
+        update(INBOX)
+        .where(INBOX.c.update_id == head.update_id)
         .values(flood=WARNED if warned else DROPPED)
-        .execution_options(synchronize_session=False)
     )

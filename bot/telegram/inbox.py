@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import InboxState, InboxUpdate, utcnow
-from models.db import insert_for
+from models import InboxState, InboxUpdate, table_of, utcnow
+from models.db import dialect_of, insert_of
 
 log = logging.getLogger(__name__)
 PENDING = InboxState.PENDING.value
@@ -67,6 +68,18 @@ def readable(raw: Any) -> bool:
     return isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
 
 
+@cache
+def _store_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per dialect (executed with the
+    rows: SQLAlchemy sends them as one multi-row INSERT)."""
+    table = table_of(InboxUpdate)
+    return (
+        insert_of(dialect)(table)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(table.c.update_id, table.c.lane)
+    )
+
+
 async def store(
     sessionmaker: async_sessionmaker[AsyncSession],
     raws: list[dict[str, Any]],
@@ -90,13 +103,8 @@ async def store(
     if not rows:
         return []
     async with sessionmaker() as session:
-        statement = (
-            insert_for(session)(InboxUpdate)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(InboxUpdate.update_id, InboxUpdate.lane)
-        )
-        stored = (await session.execute(statement)).all()
+        statement = _store_statement(dialect_of(session))
+        stored = (await session.execute(statement, rows)).all()
         await session.commit()
     if len(stored) < len(rows):
         log.info("ignored %d update(s) received before", len(rows) - len(stored))

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.types import InlineKeyboardMarkup, Message
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import appeals
@@ -32,14 +32,26 @@ from models import (
 TO_OWNER, TO_STAFF, INTERNAL = "to_owner", "to_staff", "internal"
 
 
+# Built once: every message in the operator group looks up its topic's appeal.
+APPEAL_IN_TOPIC = select(Appeal).where(Appeal.topic_id == bindparam("topic"))
+IN_TOPIC = "appeal_in_topic"
+
+
+async def appeal_in_topic(session: AsyncSession, topic_id: int) -> Appeal | None:
+    """The appeal whose topic this is. Asked twice in one update (the closed-topic check,
+    then the relay), it is read once per session: a unit of work's lives one transaction."""
+    known: dict[int, Appeal | None] = session.info.setdefault(IN_TOPIC, {})
+    if topic_id not in known:
+        known[topic_id] = await session.scalar(APPEAL_IN_TOPIC, {"topic": topic_id})
+    return known[topic_id]
+
+
 async def appeal_for_operator_message(
     session: AsyncSession, message: Message, forum: bool
 ) -> Appeal | None:
     """Which appeal a message in the operator group belongs to: its topic, or what it replies to."""
     if forum and message.is_topic_message and message.message_thread_id is not None:
-        return await session.scalar(
-            select(Appeal).where(Appeal.topic_id == message.message_thread_id)
-        )
+        return await appeal_in_topic(session, message.message_thread_id)
     reply = message.reply_to_message
     if reply is None:
         return None

@@ -23,6 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from aiogram import Bot
@@ -36,7 +37,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox import BLOCKED as BLOCKED
@@ -47,7 +48,8 @@ from bot.telegram.capture import sending_directly
 from bot.telegram.effects import Places, record_success, result_id
 from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
-from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, utcnow
+from bot.telegram.wire import Wire
+from models import Appeal, InvestmentProject, OutboxMessage, OutboxState, User, table_of, utcnow
 from models.db import dialect_of
 
 log = logging.getLogger(__name__)
@@ -165,6 +167,50 @@ COLUMNS = (
 )
 
 
+OUTBOX = table_of(OutboxMessage)
+# Built once: the statement of every sent row (and claim_statements, of every claim).
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.claimed_by == bindparam("token"))
+    .values(
+        state=OutboxState.SENT.value,
+        sent_at=bindparam("sent"),
+        attempts=bindparam("tries"),
+        result_message_id=bindparam("made"),
+        last_error=None,
+    )
+)
+
+
+@cache
+def claim_statements(dialect: str, batch: int) -> tuple[Any, Any]:
+    """Claim up to ``batch`` due rows for ``:token`` (returning them); and when the next
+    pending row falls due after ``:now``. Built once per dialect and batch size (hot path:
+    building and hashing a statement costs more than SQLite running it)."""
+    now = bindparam("now", type_=OUTBOX.c.due_at.type)
+    pending = OUTBOX.c.state == PENDING
+    # A row waiting to be tried again holds back everything its chat queued after it.
+    held_back = select(OUTBOX.c.chat_id).where(
+        pending, OUTBOX.c.last_error.is_not(None), OUTBOX.c.due_at > now
+    )
+    due = (
+        select(OUTBOX.c.id)
+        .where(pending, OUTBOX.c.due_at <= now, OUTBOX.c.chat_id.not_in(held_back))
+        .order_by(OUTBOX.c.due_at, OUTBOX.c.id)
+        .limit(batch)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(state=CLAIMED, claimed_by=bindparam("token"))
+        .returning(*(OUTBOX.c[column.key] for column in COLUMNS))
+    )
+    next_due = select(func.min(OUTBOX.c.due_at)).where(pending, OUTBOX.c.due_at > now)
+    return claim, next_due
+
+
 def describe(error: Exception) -> str:
     if isinstance(error, TelegramRetryAfter):
         return f"429: retry after {error.retry_after} s"
@@ -243,6 +289,7 @@ class Sender:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._bot = bot
+        self._wire = Wire(bot)
         self._sessionmaker = sessionmaker
         self._bell = bell
         self._limiter = limiter
@@ -398,37 +445,13 @@ class Sender:
         if self._stopping:
             return []
         now = self._clock()
-        pending = OutboxMessage.state == PENDING
-        # A row waiting to be tried again holds back everything its chat queued after it.
-        held_back = select(OutboxMessage.chat_id).where(
-            pending, OutboxMessage.last_error.is_not(None), OutboxMessage.due_at > now
-        )
         async with self._sessionmaker() as session:
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    pending, OutboxMessage.due_at <= now, OutboxMessage.chat_id.not_in(held_back)
-                )
-                .order_by(OutboxMessage.due_at, OutboxMessage.id)
-                .limit(self._batch)
-            )
-            if dialect_of(session) == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            rows = (
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                    .values(state=CLAIMED, claimed_by=self.token)
-                    .returning(*COLUMNS)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
+            claim, next_due = claim_statements(dialect_of(session), self._batch)
+            rows = (await session.execute(claim, {"now": now, "token": self.token})).all()
             # When the next row falls due, in the same transaction (the loop's wait). Rows due
             # now that were not claimed wait behind a retry, which is itself in the future (a
             # full batch wakes the loop at once).
-            self._next_due = await session.scalar(
-                select(func.min(OutboxMessage.due_at)).where(pending, OutboxMessage.due_at > now)
-            )
+            self._next_due = await session.scalar(next_due, {"now": now})
             await session.commit()
         jobs = [Job(*row) for row in rows]
         # A chat's rows go in the order they were queued. Not by due time: after a restart, a
@@ -536,7 +559,9 @@ class Sender:
                     return await self._mark_sent(job, None)
                 outcome: Exception | None = None
                 try:
-                    result = await self._bot(call)
+                    result = await self._make(job, *call)
+                except Unsendable as error:
+                    return await self._fail(job, error)
                 except Exception as error:
                     outcome = error
         finally:
@@ -547,8 +572,20 @@ class Sender:
 
     # ---- the call -------------------------------------------------------------------------
 
-    async def _call_for(self, job: Job) -> TelegramMethod[Any] | None:
-        """The row as a call, its place and references resolved; None: nothing to do."""
+    async def _make(self, job: Job, name: str, params: dict[str, Any]) -> Any:
+        """Make the call: as JSON straight from the row (bot/telegram/wire.py) or, with files
+        in it, through aiogram."""
+        if self._wire.takes(params):
+            return await self._wire.call(name, params)
+        try:
+            call = methods.load(name, params)
+        except (ValueError, TypeError, ValidationError) as error:
+            raise Unsendable(f"unusable payload: {problems(error)}"[:LAST_ERROR_MAX]) from error
+        return await self._bot(call)
+
+    async def _call_for(self, job: Job) -> tuple[str, dict[str, Any]] | None:
+        """The row as a call (method, parameters), its place and references resolved; None:
+        nothing to do."""
         params = dict(job.payload)
         if job.method == "createForumTopic" and job.appeal_id is not None:
             await self._load_place(job.appeal_id)
@@ -572,9 +609,9 @@ class Sender:
             raise Unsendable(f"refers to {missing} which was never sent") from None
         try:
             resolved = render_buttons(resolved)
-            return methods.load(job.method, {"chat_id": job.chat_id, **resolved})
         except (ValueError, TypeError, ValidationError) as error:
             raise Unsendable(f"unusable payload: {problems(error)}"[:LAST_ERROR_MAX]) from error
+        return job.method, {"chat_id": job.chat_id, **resolved}
 
     async def _place(self, job: Job, params: dict[str, Any]) -> bool:
         """Put the call in its appeal's topic (or under its card); False: nothing to do."""
@@ -699,16 +736,14 @@ class Sender:
             for mark in batch:
                 job = mark.job
                 marked = await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == self.token)
-                    .values(
-                        state=OutboxState.SENT.value,
-                        sent_at=mark.sent_at,
-                        attempts=job.attempts + 1,
-                        result_message_id=mark.made,
-                        last_error=None,
-                    )
-                    .execution_options(synchronize_session=False)
+                    MARK_SENT,
+                    {
+                        "row_id": job.id,
+                        "token": self.token,
+                        "sent": mark.sent_at,
+                        "tries": job.attempts + 1,
+                        "made": mark.made,
+                    },
                 )
                 if marked.rowcount == 0:  # type: ignore[attr-defined]
                     log.warning("outbox row %s is no longer ours: another sender took over", job.id)

@@ -28,7 +28,7 @@ from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,7 +37,7 @@ from bot.storage import forget_records, update_session
 from bot.telegram.bell import OutboxBell
 from bot.telegram.capture import Scope, unit_of_work
 from bot.telegram.inbox import Lane
-from models import InboxState, InboxUpdate, utcnow
+from models import InboxState, InboxUpdate, table_of, utcnow
 from models.db import dialect_of
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,31 @@ CONFLICT_RETRIES = 5
 ERROR_MAX = 500
 # SQLSTATEs PostgreSQL answers when a transaction lost a race: redo it.
 CONFLICT_STATES = frozenset({"40001", "40P01", "23505"})
+
+
+INBOX = table_of(InboxUpdate)
+# The statements of every update, built once (building and hashing a statement costs more
+# than SQLite running it).
+HEAD = (
+    select(
+        INBOX.c.update_id,
+        INBOX.c.lane,
+        INBOX.c.kind,
+        INBOX.c.payload,
+        INBOX.c.attempts,
+        INBOX.c.received_at,
+        INBOX.c.flood_key,
+    )
+    .where(INBOX.c.lane == bindparam("lane"), INBOX.c.state == PENDING)
+    .order_by(INBOX.c.update_id)
+    .limit(2)
+)
+MARK_DONE = (
+    update(INBOX)
+    .where(INBOX.c.update_id == bindparam("update"))
+    .values(state=InboxState.DONE.value, handled_at=bindparam("handled"))
+)
+LOCK_LANE = select(func.pg_advisory_xact_lock(LANE_LOCKS, bindparam("key", type_=Integer)))
 
 
 @dataclass(frozen=True)
@@ -140,8 +165,8 @@ class UnitOfWork:
                     return Lane.MORE if more else Lane.HANDLED
                 try:
                     scope = await self._run_handlers(session, head, event)
-                    await self._mark(
-                        session, head, state=InboxState.DONE.value, handled_at=utcnow()
+                    await session.execute(
+                        MARK_DONE, {"update": head.update_id, "handled": utcnow()}
                     )
                     await self.bell.commit(session)
                 except Exception as error:
@@ -170,7 +195,7 @@ class UnitOfWork:
 
     async def _lock_head(self, session: AsyncSession, lane: int) -> tuple[Head | None, bool]:
         if dialect_of(session) == "postgresql":
-            await session.execute(select(func.pg_advisory_xact_lock(LANE_LOCKS, _key(lane))))
+            await session.execute(LOCK_LANE, {"key": _key(lane)})
         return await self._head(session, lane)
 
     async def _record_failure(
@@ -189,22 +214,7 @@ class UnitOfWork:
 
     async def _head(self, session: AsyncSession, lane: int) -> tuple[Head | None, bool]:
         """The lane's oldest pending update, and whether another one is pending after it."""
-        rows = (
-            await session.execute(
-                select(
-                    InboxUpdate.update_id,
-                    InboxUpdate.lane,
-                    InboxUpdate.kind,
-                    InboxUpdate.payload,
-                    InboxUpdate.attempts,
-                    InboxUpdate.received_at,
-                    InboxUpdate.flood_key,
-                )
-                .where(InboxUpdate.lane == lane, InboxUpdate.state == PENDING)
-                .order_by(InboxUpdate.update_id)
-                .limit(2)
-            )
-        ).all()
+        rows = (await session.execute(HEAD, {"lane": lane})).all()
         return (Head(*rows[0]) if rows else None), len(rows) > 1
 
     async def _waits_until(self, session: AsyncSession, head: Head) -> datetime | None:

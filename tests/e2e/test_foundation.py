@@ -64,7 +64,7 @@ async def test_in_flight_update_finishes_on_sigterm(
     # The call log has no event to wait on; poll it briefly.
     def reply_on_the_wire() -> bool:
         return any(
-            call["method"] == "sendMessage" and call["params"].get("chat_id") == str(user)
+            call["method"] == "sendMessage" and str(call["params"].get("chat_id")) == str(user)
             for call in emu.calls
         )
 
