@@ -224,17 +224,23 @@ class Staff:
         return await self.emu._wait(check, timeout)
 
     async def work(self, expected: int, timeout: float) -> None:
-        """Handle each card once, whoever's turn it is; until `expected` were asked."""
-        handled: set[int] = set()
+        """Handle each appeal once, whoever's turn it is; until `expected` were asked.
+
+        Counted by appeal number, not by card: a card sent again after a kill is a second
+        message of the same appeal, and counting it would stop the staff one appeal early."""
+        handled: set[str] = set()
         tasks: list[asyncio.Task[None]] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(handled) < expected and loop.time() < deadline:
             for card in self.cards():
-                if card["message_id"] not in handled:
-                    handled.add(card["message_id"])
+                found = re.search(r"\d{4}-\d{6}", card["text"] or "")
+                if found is not None and found.group(0) not in handled:
+                    handled.add(found.group(0))
                     member = self.members[len(handled) % len(self.members)]
-                    tasks.append(asyncio.create_task(self.ask(card, member, deadline)))
+                    tasks.append(
+                        asyncio.create_task(self.ask(found.group(0), card, member, deadline))
+                    )
             await asyncio.sleep(0.2)
         await asyncio.gather(*tasks)
 
@@ -250,11 +256,7 @@ class Staff:
                         return int(card["message_id"]), str(data)
         return None
 
-    async def ask(self, card: Entry, member: int, deadline: float) -> None:
-        found = re.search(r"\d{4}-\d{6}", card["text"] or "")
-        if found is None:
-            return
-        number = found.group(0)
+    async def ask(self, number: str, card: Entry, member: int, deadline: float) -> None:
         thread = card["message_thread_id"]
         left = max(deadline - asyncio.get_running_loop().time(), 1.0)
         try:

@@ -29,7 +29,7 @@ async def test_polling_instance_killed_20_times(emu: BotAPIEmulator, tmp_path: P
     outcome = await run_scenario(
         emu, tmp_path, url, mode="poll", instances=1, kills=20, owners=OWNERS, seed=SEED
     )
-    assert outcome.problems == []
+    assert outcome.problems == [], "\n".join(outcome.problems)
     assert outcome.kills == 20
 
 
@@ -47,5 +47,5 @@ async def test_three_webhook_instances_killed_10_times(emu: BotAPIEmulator, tmp_
         seed=SEED,
         staff_members=3,
     )
-    assert outcome.problems == []
+    assert outcome.problems == [], "\n".join(outcome.problems)
     assert outcome.kills == 10
