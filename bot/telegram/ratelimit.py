@@ -169,8 +169,9 @@ class RateLimiter:
 
     def seed(self, chat_id: int, seconds_ago: float, *, message: bool = True) -> None:
         """Count a send made before this limiter existed (by the instance that sent before
-        this one took over): Telegram still counts it."""
-        ticket = Ticket(self._clock() - max(seconds_ago, 0.0), in_flight=False)
+        this one took over): Telegram still counts it. A negative ``seconds_ago`` counts it
+        as made that long from now (a send whose moment is not known)."""
+        ticket = Ticket(self._clock() - seconds_ago, in_flight=False)
         self._total.add(ticket)
         if message:
             self._chat_window(chat_id).add(ticket)
