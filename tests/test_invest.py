@@ -144,7 +144,7 @@ async def test_from_invest_to_a_signed_agreement_counted_in_the_figures(office: 
     card = await group.emu.wait_for_message(
         group.chat_id,
         lambda e: group.text("invest.card.title", number=number) in (e["text"] or ""),
-        timeout=15,
+        timeout=45,
     )
     thread = card["message_thread_id"]
     assert thread is not None
@@ -282,7 +282,7 @@ async def test_staff_buttons_refuse_outsiders_and_forged_presses(office: Office)
     card = await emu.wait_for_message(
         group.chat_id,
         lambda e: group.text("invest.card.title", number=number) in (e["text"] or ""),
-        timeout=15,
+        timeout=45,
     )
     project_id = rows(office.app, select(InvestmentProject.id))[0][0]
     # Someone not in the group.
@@ -339,7 +339,7 @@ async def test_an_obstacle_becomes_an_appeal_linked_to_the_project(office: Offic
     await emu.wait_for_message(
         group.chat_id,
         lambda e: group.text("invest.staff.obstacle", number=appeal[0][0]) in (e["text"] or ""),
-        timeout=15,
+        timeout=45,
     )
     # Each notice about the project went out once.
     sent = rows(
@@ -370,7 +370,7 @@ async def card_of(group: Group, number: str, after: int = 0) -> dict[str, Any]:
         group.chat_id,
         lambda e: group.text("invest.card.title", number=number) in (e["text"] or ""),
         after_message_id=after,
-        timeout=15,
+        timeout=45,
     )
 
 

@@ -258,7 +258,7 @@ async def ending_with(
         lambda e: words(e["text"] or e["caption"] or "").endswith(tail),
         thread_id=thread,
         after_message_id=after,
-        timeout=15,
+        timeout=45,
     )
 
 

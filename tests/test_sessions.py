@@ -69,7 +69,7 @@ async def press(world: World, message: Entry, label: str) -> dict[str, Any]:
     )
     data = data_of(current, label=label)
     query = emu.press_button(group.staff, group.chat_id, message["message_id"], data)
-    return await emu.wait_for_callback_answer(query, timeout=15)
+    return await emu.wait_for_callback_answer(query, timeout=45)
 
 
 async def card_after_press(world: World, session_id: int, label: str) -> dict[str, Any]:
@@ -159,7 +159,7 @@ async def test_a_session_of_three_moved_once_and_held(world: World) -> None:
     query = emu.press_button(
         users[0], users[0], invited["message_id"], data_of(invited, suffix=":yes")
     )
-    await emu.wait_for_callback_answer(query, timeout=15)
+    await emu.wait_for_callback_answer(query, timeout=45)
     await world.settled()
 
     # Moved once: everyone is told once, with the new time.
@@ -271,7 +271,7 @@ async def test_session_is_for_staff_only(world: World) -> None:
     emu = world.emu
     user = emu.add_user("Асель", language_code="kk")
     emu.send_text(user, LINE)
-    reply = await emu.wait_for_message(user, lambda e: bool(e["from_bot"]), timeout=15)
+    reply = await emu.wait_for_message(user, lambda e: bool(e["from_bot"]), timeout=45)
     assert reply["text"] == plain(I18N.get("kk", "staff.only_staff"))
     assert await world.scalar(select(OfficeSession.id)) is None
 
@@ -293,13 +293,13 @@ async def test_forged_and_stale_session_buttons(world: World) -> None:
     }
     for data, expected in forged.items():
         query = emu.forge_callback(group.staff, group.chat_id, card["message_id"], data)
-        answer = await emu.wait_for_callback_answer(query, timeout=15)
+        answer = await emu.wait_for_callback_answer(query, timeout=45)
         assert answer["text"] == expected if expected else answer["text"], data
     # An outsider in the group presses a real button.
     stranger = emu.add_user("Чужой")
     data = data_of(card, label=RU("session.button.invite"))
     query = emu.press_button(stranger, group.chat_id, card["message_id"], data)
-    answer = await emu.wait_for_callback_answer(query, timeout=15)
+    answer = await emu.wait_for_callback_answer(query, timeout=45)
     assert answer["text"] == staff_text("staff.not_member")
     # Held before it began, and with nobody on the agenda: refused, nothing changes.
     answer = await card_after_press(world, sid, RU("session.button.hold"))

@@ -110,7 +110,7 @@ async def owner_gets(emu: BotAPIEmulator, owner: int, kind: str, after: int) -> 
     def of_kind(entry: Entry) -> bool:
         return entry["kind"] == kind
 
-    return await emu.wait_for_message(owner, of_kind, after_message_id=after, timeout=15)
+    return await emu.wait_for_message(owner, of_kind, after_message_id=after, timeout=45)
 
 
 async def test_every_kind_of_staff_post_reaches_the_owner_with_the_office_header(

@@ -74,8 +74,8 @@ async def test_with_several_open_appeals_the_owner_chooses_and_nothing_is_lost(
     assert texts(emu, group.chat_id, "Когда будет ответ?", first_card["message_thread_id"]) == []
     # the buttons are gone; a press from an old client is stale (the message was sent once)
     await emu.wait_for_message(
-        user, lambda e: e["message_id"] == question["message_id"] and not e["buttons"], timeout=15
+        user, lambda e: e["message_id"] == question["message_id"] and not e["buttons"], timeout=45
     )
     query = emu.forge_callback(user, user, question["message_id"], choice)
-    answer = await emu.wait_for_callback_answer(query, timeout=15)
+    answer = await emu.wait_for_callback_answer(query, timeout=45)
     assert answer["text"] == I18N.get("ru", "hint.stale")

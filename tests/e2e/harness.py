@@ -47,7 +47,7 @@ class BotProcess(EmulatedBot):
 class ChatDriver:
     """One person's private chat: say things, press buttons, read what the bot answers."""
 
-    def __init__(self, emu: BotAPIEmulator, user_id: int, timeout: float = 15.0) -> None:
+    def __init__(self, emu: BotAPIEmulator, user_id: int, timeout: float = 45.0) -> None:
         self.emu = emu
         self.user_id = user_id
         self.timeout = timeout

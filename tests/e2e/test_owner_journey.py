@@ -92,7 +92,7 @@ class Journey:
         def counted_five(entry: dict) -> bool:  # the album's status message, edited in place
             return "5" in (entry["text"] or "")
 
-        await self.emu.wait_for_message(self.user, counted_five, after_message_id=after, timeout=15)
+        await self.emu.wait_for_message(self.user, counted_five, after_message_id=after, timeout=45)
         await chat.press("f:attachments:done", self.f("form.confidentiality.question"))
         summary = await chat.press("f:confidentiality:keep", self.f("form.summary.title"))
         assert "с. Бурабай" in summary["text"] and VALID_BIN in summary["text"]

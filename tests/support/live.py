@@ -48,7 +48,7 @@ async def live_app(
         await task
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Wait for something the bot does after its last message (a commit, a reaction)."""
     for _ in range(int(timeout / 0.02)):
         result = check()

@@ -157,7 +157,7 @@ class BotAPIEmulator(UserActions):
         *,
         thread_id: int | None = None,
         after_message_id: int = 0,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
     ) -> Entry:
         """The first message the bot sent (newer than ``after_message_id``) matching ``predicate``.
 
@@ -185,7 +185,7 @@ class BotAPIEmulator(UserActions):
             ) from None
 
     async def wait_for_callback_answer(
-        self, callback_query_id: str, timeout: float = 10.0
+        self, callback_query_id: str, timeout: float = 30.0
     ) -> dict[str, Any]:
         try:
             return await self._wait(lambda: self.callback_answers.get(callback_query_id), timeout)
@@ -195,7 +195,7 @@ class BotAPIEmulator(UserActions):
             ) from None
 
     async def wait_for_delivery(
-        self, *update_ids: int, count: int = 1, timeout: float = 10.0
+        self, *update_ids: int, count: int = 1, timeout: float = 30.0
     ) -> None:
         """Until each update was handed out successfully ``count`` times (redeliveries count)."""
         queue = self.world.updates
@@ -216,7 +216,7 @@ class BotAPIEmulator(UserActions):
             ) from None
 
     async def wait_for_hand_outs(
-        self, update_id: int, count: int, timeout: float = 10.0
+        self, update_id: int, count: int, timeout: float = 30.0
     ) -> list[dict[str, Any]]:
         """The update's first ``count`` answered hand-outs, whatever their status (retries)."""
         queue = self.world.updates
@@ -237,7 +237,7 @@ class BotAPIEmulator(UserActions):
             ) from None
         return found
 
-    async def wait_for_call(self, method: str, timeout: float = 10.0) -> dict[str, Any]:
+    async def wait_for_call(self, method: str, timeout: float = 30.0) -> dict[str, Any]:
         """The first Bot API call of ``method`` (any case), as soon as its request arrives."""
         wanted = method.lower()
 
