@@ -524,3 +524,28 @@ async def test_a_reaction_does_not_wait_behind_a_message_held_by_the_chats_limit
     order = [c["method"] for c in rig.emu.calls if c["method"] != "getMe"]
     reaction = order.index("setMessageReaction")
     assert reaction < order.index("sendMessage") + 3, order  # before the held-back ones
+
+
+async def test_an_album_counts_one_message_per_file_in_the_groups_limit(rig: Rig) -> None:
+    group = rig.emu.add_group("Операторы", forum=False, members=[rig.user_id])
+    files = [rig.emu.world.files.add_document(b"%PDF-1", f"{n}.pdf", None) for n in range(3)]
+    async with rig.db.begin() as session:
+        album = await queue_call(
+            session,
+            chat_id=group,
+            method="sendMediaGroup",
+            params={"media": [{"type": "document", "media": f["file_id"]} for f in files]},
+            kind="card_files",
+            now=rig.clock.utc(),
+        )
+    assert album is not None
+    ids = [album, *await rig.queue(group, "after the album", "one too many")]
+    # Four messages a minute: the album is three of them, so the second text waits a minute.
+    limiter = RateLimiter(Limits(group_per_min=4), clock=rig.clock.monotonic, sleep=rig.clock.sleep)
+    worker = sender(rig.bot, rig.db, limiter=limiter, clock=rig.clock.utc)
+
+    assert await worker.run_once() == 3
+
+    assert await rig.states(ids) == ["sent"] * 3
+    assert rig.texts(group)[-2:] == ["after the album", "one too many"]
+    assert rig.clock.seconds >= 60

@@ -104,3 +104,35 @@ async def test_a_ticket_never_given_back_expires_at_last() -> None:
     await rl.acquire(GROUP)  # never released
     await rl.acquire(GROUP)
     assert time.now - 1000 == pytest.approx(300.0, abs=0.1)
+
+
+async def test_an_album_counts_one_message_per_item() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    start = time.now
+    for _ in range(4):  # four albums of five photos fill the group's minute
+        rl.release(await rl.acquire(GROUP, messages=5))
+    assert time.now == start
+    rl.release(await rl.acquire(GROUP, messages=1))
+    assert time.now - start == pytest.approx(60.0)
+
+
+async def test_an_album_larger_than_a_window_waits_until_the_window_is_empty() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    rl.release(await rl.acquire(42))
+    time.now += 1.0
+    rl.release(await rl.acquire(42, messages=10))  # three in any three seconds
+    assert time.now == pytest.approx(1003.0)
+    rl.release(await rl.acquire(42))
+    assert time.now == pytest.approx(1006.0)
+
+
+async def test_an_edit_counts_in_the_total_only() -> None:
+    time = FakeTime()
+    rl = limiter(time, group_per_min=1, total_per_s=2)
+    rl.release(await rl.acquire(GROUP))
+    rl.release(await rl.acquire(GROUP, messages=0))
+    assert time.now == 1000.0
+    rl.release(await rl.acquire(GROUP, messages=0))  # the total's second is full
+    assert time.now == pytest.approx(1001.0)

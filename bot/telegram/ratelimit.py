@@ -2,10 +2,11 @@
 
 Telegram counts about 30 messages a second in total, 1 a second per private chat (with short
 bursts tolerated: three in any three seconds here, so a reply of two messages is not held
-back) and 20 a minute per group, over sliding windows. Each limit here is a sliding-window
-log. A send is stamped when it is let through and stamped again when its request ends:
-Telegram counts it somewhere in between, so counting it until the end (plus a small margin)
-keeps us under the limit whatever the network latency was.
+back) and 20 a minute per group, over sliding windows; an album of five photos is five
+messages. Each limit here is a sliding-window log. A send is stamped when it is let through
+and stamped again when its request ends: Telegram counts it somewhere in between, so
+counting it until the end (plus a small margin) keeps us under the limit whatever the
+network latency was.
 """
 
 from __future__ import annotations
@@ -106,20 +107,23 @@ class Window:
             return cls(1, 60 / per_minute + margin)
         return cls(math.floor(per_minute), 60.0 + margin)
 
-    def wait(self, now: float) -> float:
-        """Seconds until one more send fits (0: now)."""
+    def wait(self, now: float, count: int = 1) -> float:
+        """Seconds until ``count`` more sends fit (0: now). More than the window holds (an
+        album of ten in a private chat's three) go when it is empty: they cannot do better."""
         self._trim(now)
-        if len(self.tickets) < self.capacity:
+        over = len(self.tickets) + min(count, self.capacity) - self.capacity
+        if over <= 0:
             return 0.0
-        oldest = self.tickets[0]
-        return max(oldest.at + self.seconds - now, IN_FLIGHT_RECHECK_S)
+        # An estimate: tickets are roughly in time order; the trim decides what is gone.
+        blocker = self.tickets[over - 1]
+        return max(blocker.at + self.seconds - now, IN_FLIGHT_RECHECK_S)
 
     def idle(self, now: float) -> bool:
         self._trim(now)
         return not self.tickets
 
-    def add(self, ticket: Ticket) -> None:
-        self.tickets.append(ticket)
+    def add(self, ticket: Ticket, count: int = 1) -> None:
+        self.tickets.extend([ticket] * count)
 
     def _trim(self, now: float) -> None:
         # Tickets are in the order they were let through; one in flight stops the trim,
@@ -152,29 +156,28 @@ class RateLimiter:
         self._recent_429: deque[tuple[float, int]] = deque()
         self._sends = 0
 
-    async def acquire(self, chat_id: int, *, message: bool = True) -> Ticket:
-        """Wait until a send to ``chat_id`` is allowed and count it as sent from now.
+    async def acquire(self, chat_id: int, *, messages: int = 1) -> Ticket:
+        """Wait until a call to ``chat_id`` that makes ``messages`` messages is allowed and
+        count it as sent from now.
 
         Telegram's per-chat limits count messages; other calls (edits, reactions, topic
-        changes) are counted in the bot's total only.
+        changes: ``messages=0``) are counted once in the bot's total only.
         """
         waited = False
         while True:
             now = self._clock()
-            wait = self.wait(chat_id, now, message=message)
+            wait = self.wait(chat_id, now, messages=messages)
             if wait <= 0:
-                return self._let_through(chat_id, now, waited, message=message)
+                return self._let_through(chat_id, now, waited, messages=messages)
             await self._sleep(wait)
             waited = True
 
-    def seed(self, chat_id: int, seconds_ago: float, *, message: bool = True) -> None:
-        """Count a send made before this limiter existed (by the instance that sent before
+    def seed(self, chat_id: int, seconds_ago: float, *, messages: int = 1) -> None:
+        """Count a call made before this limiter existed (by the instance that sent before
         this one took over): Telegram still counts it. A negative ``seconds_ago`` counts it
-        as made that long from now (a send whose moment is not known)."""
+        as made that long from now (a call whose moment is not known)."""
         ticket = Ticket(self._clock() - seconds_ago, in_flight=False)
-        self._total.add(ticket)
-        if message:
-            self._chat_window(chat_id).add(ticket)
+        self._count(chat_id, ticket, messages)
 
     def release(self, ticket: Ticket) -> None:
         ticket.done(self._clock())
@@ -187,11 +190,11 @@ class RateLimiter:
         finally:
             self.release(ticket)
 
-    def wait(self, chat_id: int, now: float, *, message: bool = True) -> float:
-        """Seconds until a send to ``chat_id`` is allowed (0: now)."""
+    def wait(self, chat_id: int, now: float, *, messages: int = 1) -> float:
+        """Seconds until a call making ``messages`` messages in ``chat_id`` is allowed."""
         paused = max(self._all_paused_until, self._paused_until.get(chat_id, 0.0)) - now
-        chat = self._chat_window(chat_id).wait(now) if message else 0.0
-        return max(paused, chat, self._total.wait(now))
+        chat = self._chat_window(chat_id).wait(now, messages) if messages else 0.0
+        return max(paused, chat, self._total.wait(now, max(messages, 1)))
 
     def pause(self, seconds: float, chat_id: int | None = None) -> None:
         """Let nothing through to ``chat_id`` (None: to any chat) for ``seconds`` from now."""
@@ -219,15 +222,18 @@ class RateLimiter:
         self._recent_429.clear()
         return True
 
-    def _let_through(self, chat_id: int, now: float, waited: bool, *, message: bool) -> Ticket:
+    def _let_through(self, chat_id: int, now: float, waited: bool, *, messages: int) -> Ticket:
         self._sends += 1
         if self._sends % FORGET_IDLE_EVERY == 0:
             self._forget_idle(now)
         ticket = Ticket(now, waited)
-        self._total.add(ticket)
-        if message:
-            self._chat_window(chat_id).add(ticket)
+        self._count(chat_id, ticket, messages)
         return ticket
+
+    def _count(self, chat_id: int, ticket: Ticket, messages: int) -> None:
+        self._total.add(ticket, max(messages, 1))
+        if messages:
+            self._chat_window(chat_id).add(ticket, messages)
 
     def _forget_idle(self, now: float) -> None:
         for chat_id, window in list(self._chats.items()):

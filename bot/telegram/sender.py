@@ -81,6 +81,7 @@ def lane_of(job: Job) -> LaneKey:
 # How many claim batches may be held in memory, claimed and not yet sent (see Sender._held).
 HELD_BATCHES = 2
 # Calls that are messages for Telegram's per-chat limits; the rest count in the total only.
+PER_ITEM_METHODS = frozenset({"sendMediaGroup", "copyMessages", "forwardMessages"})
 MESSAGE_METHODS = frozenset(
     {
         "sendMessage",
@@ -100,6 +101,19 @@ MESSAGE_METHODS = frozenset(
         "forwardMessages",
     }
 )
+
+
+def messages_of(method: str, params: dict[str, Any] | None) -> int:
+    """How many messages a call makes for Telegram's limits: an album or a batch copy is one
+    per item (so the emulator counts them too); an edit, a reaction or a topic change none."""
+    if method not in MESSAGE_METHODS:
+        return 0
+    items = (params or {}).get("media" if method == "sendMediaGroup" else "message_ids")
+    if method in PER_ITEM_METHODS and isinstance(items, list) and items:
+        return len(items)
+    return 1
+
+
 # Telegram's longest window (20 a minute per group), and a little more.
 RECENT_SENDS = timedelta(seconds=61)
 # A call a killed sender had on the wire reaches Telegram at some moment we cannot know,
@@ -154,6 +168,10 @@ class Job:
     @property
     def is_message(self) -> bool:
         return self.method in MESSAGE_METHODS
+
+    @property
+    def messages(self) -> int:
+        return messages_of(self.method, self.payload)
 
 
 COLUMNS = (
@@ -407,14 +425,14 @@ class Sender:
         now = self._clock()
         async with self._sessionmaker() as session:
             orphans = await session.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.method).where(
+                select(OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.payload).where(
                     OutboxMessage.state == CLAIMED, OutboxMessage.claimed_by != self.token
                 )
             )
-            on_the_wire: dict[int, bool] = {}
-            for chat_id, method in orphans.all():
-                on_the_wire[chat_id] = on_the_wire.get(chat_id, False) or (
-                    method in MESSAGE_METHODS
+            on_the_wire: dict[int, int] = {}
+            for chat_id, method, payload in orphans.all():
+                on_the_wire[chat_id] = max(
+                    on_the_wire.get(chat_id, 0), messages_of(method, payload)
                 )
             await session.execute(
                 update(OutboxMessage)
@@ -423,17 +441,22 @@ class Sender:
                 .execution_options(synchronize_session=False)
             )
             recent = await session.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.sent_at).where(
+                select(
+                    OutboxMessage.chat_id,
+                    OutboxMessage.method,
+                    OutboxMessage.payload,
+                    OutboxMessage.sent_at,
+                ).where(
                     OutboxMessage.state == OutboxState.SENT.value,
                     OutboxMessage.sent_at > now - RECENT_SENDS,
                 )
             )
             await session.commit()
-        for chat_id, method, sent_at in recent.all():
+        for chat_id, method, payload, sent_at in recent.all():
             ago = (now - sent_at).total_seconds() if sent_at is not None else 0.0
-            self._limiter.seed(chat_id, ago, message=method in MESSAGE_METHODS)
-        for chat_id, message in on_the_wire.items():
-            self._limiter.seed(chat_id, -ORPHAN_GRACE_S, message=message)
+            self._limiter.seed(chat_id, ago, messages=messages_of(method, payload))
+        for chat_id, messages in on_the_wire.items():
+            self._limiter.seed(chat_id, -ORPHAN_GRACE_S, messages=messages)
 
     async def release(self) -> None:
         async with self._sessionmaker() as session:
@@ -516,7 +539,7 @@ class Sender:
                 # In steps: the clock may be moved (tests, the sandbox's clock).
                 await asyncio.sleep(min(delay, self._poll_interval))
                 continue
-            ticket = await self._limiter.acquire(chat_id, message=job.is_message)
+            ticket = await self._limiter.acquire(chat_id, messages=job.messages)
             outcome = await self._shielded(self._deliver(job, ticket))
             handled += 1
             if outcome is Next.DONE:
@@ -942,8 +965,8 @@ class Sender:
     async def _send_now(self, call: TelegramMethod[Any]) -> Any:
         """A call made inside a delivery (the topic replacing a deleted one), paced too."""
         chat_id = int(getattr(call, "chat_id", 0) or 0)
-        message = call.__api_method__ in MESSAGE_METHODS
-        ticket = await self._limiter.acquire(chat_id, message=message)
+        messages = messages_of(call.__api_method__, dict(call))
+        ticket = await self._limiter.acquire(chat_id, messages=messages)
         try:
             return await self._bot(call)
         finally:
