@@ -8,7 +8,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Appeal, AppealEvent, Attachment
+from models import Appeal, AppealEvent, Attachment, utcnow
 from tests.support import updates as up
 from tests.support.harness import Harness
 from tests.test_appeal_form import Owner, button_values, last_text
@@ -138,7 +138,9 @@ async def test_paging_and_overdue_mark(
     async with sessionmaker.begin() as session:
         first = await session.scalar(select(Appeal).order_by(Appeal.id).limit(1))
         assert first is not None
-        first.due_at = first.registered_at - timedelta(days=1)
+        # From now, not from registered_at: filed at night or on a weekend, an appeal is
+        # registered on the next working day, which is still ahead.
+        first.due_at = utcnow() - timedelta(days=1)
         first_number = first.number
     calls = await owner.say("/my")
     page_one = calls[-1]
