@@ -17,7 +17,7 @@ from bot.domain.workflow import Staff
 from bot.keyboards.callbacks import ProjectStaffCb
 from bot.middlewares.staff import StaffMiddleware
 from bot.services import Services
-from bot.telegram.relay import RELAYED_MEDIA
+from bot.telegram.relay import RELAYED_MEDIA, appeal_in_topic
 from bot.telegram.staff import StaffDirectory
 from models import InvestmentProject, ProjectStatus
 from states import ProjectStaffInput
@@ -32,8 +32,15 @@ async def project_of(
     """Filter: the project whose topic the message is in (or whose card it replies to)."""
     project: InvestmentProject | None = None
     if await services.topics.is_forum(bot):
-        if message.is_topic_message and message.message_thread_id is not None:
-            project = await invest.project_in_topic(session, message.message_thread_id)
+        thread = message.message_thread_id
+        # Most topics are appeals'. That look-up is made for every group message anyway (and
+        # kept for the unit of work), so an appeal's topic costs no second query here.
+        if (
+            message.is_topic_message
+            and thread is not None
+            and await appeal_in_topic(session, thread) is None
+        ):
+            project = await invest.project_in_topic(session, thread)
     elif message.reply_to_message is not None:
         project = await invest.project_of_card(session, message.reply_to_message.message_id)
     return {"project": project} if project is not None else False

@@ -99,6 +99,8 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
     result_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # When Telegram accepted the call. On a row not sent (yet): when a call for it a killed
+    # sender was making may have reached Telegram, which counts it in its limits anyway.
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -450,6 +450,32 @@ async def test_taking_over_counts_the_send_a_killed_sender_had_on_the_wire(rig: 
     assert limiter.wait(group, rig.clock.monotonic()) > 64
     assert limiter.wait(rig.user_id, rig.clock.monotonic()) == 0
 
+    # The sender that took over dies too, before sending it again: the next still counts it.
+    rig.clock.advance(30)
+    later = RateLimiter(Limits(group_per_min=1), clock=rig.clock.monotonic, sleep=rig.clock.sleep)
+    await sender(rig.bot, rig.db, limiter=later, clock=rig.clock.utc).take_over()
+    assert 34 < later.wait(group, rig.clock.monotonic()) < 36
+
+
+async def test_a_row_sent_again_after_a_kill_counts_once_per_attempt(rig: Rig) -> None:
+    group = rig.emu.add_group("Операторы", forum=False, members=[rig.user_id])
+    [row_id] = await rig.queue(group, "was on the wire")
+    async with rig.db.begin() as session:
+        row = await session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.state, row.claimed_by = OutboxState.CLAIMED.value, "killed-sender"
+    first = sender(rig.bot, rig.db, limiter=RateLimiter(Limits().scaled(100)), clock=rig.clock.utc)
+    await first.take_over()
+    assert await first.run_once() == 1  # sent again: Telegram may have counted it twice
+    rig.clock.advance(10)
+
+    # Two a minute: both attempts fill the minute for whoever takes over next.
+    limiter = RateLimiter(Limits(group_per_min=2), clock=rig.clock.monotonic, sleep=rig.clock.sleep)
+    await sender(rig.bot, rig.db, limiter=limiter, clock=rig.clock.utc).take_over()
+
+    assert (await rig.load(row_id)).attempts == 2
+    assert 49 < limiter.wait(group, rig.clock.monotonic()) < 51
+
 
 async def test_acceptance_500_notifications_under_faults_and_telegram_limits(rig: Rig) -> None:
     """5 % of calls answer 429, 10 % 5xx; limits enforced (scaled 5x): all arrive, once each."""

@@ -86,11 +86,13 @@ async def queue_call(
     dedupe_key: str | None = None,
     stale_at: datetime | None = None,
     while_status: str | None = None,
+    claimed_by: str | None = None,
 ) -> int | None:
     """Add a row and return its id; with a dedupe_key queued already, add nothing: None.
 
     The dedupe is an INSERT ... ON CONFLICT, so two instances queueing the same reminder at
-    the same moment still queue it once.
+    the same moment still queue it once. ``claimed_by``: the sender queueing a row it will
+    send itself adds it claimed (no claim to wait for, no bell to ring).
     """
     values = {
         "chat_id": chat_id,
@@ -106,12 +108,13 @@ async def queue_call(
         "stale_at": stale_at,
         "while_status": while_status,
         "attempts": 0,
-        "state": OutboxState.PENDING.value,
+        "state": OutboxState.PENDING.value if claimed_by is None else OutboxState.CLAIMED.value,
+        "claimed_by": claimed_by,
         "created_at": now,
     }
     statement = _insert(dialect_of(session), deduped=dedupe_key is not None)
     row_id = await session.scalar(statement, values)
-    if row_id is not None:
+    if row_id is not None and claimed_by is None:
         mark_queued(session)
     return row_id
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -94,15 +95,33 @@ SET_RELAYED = {
 }
 
 
+REACTION = "setMessageReaction"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row the sender queued for itself, claimed already: it sends it without a claim."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    kind: str
+
+
 async def record_success(
     session: AsyncSession,
     after: dict[str, Any] | None,
     result: Any,
     places: Places,
     now: datetime,
-) -> None:
+    sender: str | None = None,
+) -> list[Claimed]:
+    """Record what ``after`` says. The reaction it asks for is queued claimed by ``sender``
+    (given): it needs no order with anything (a lane of its own), so nothing is gained by
+    leaving it for the next claim, which would cost a transaction per relayed message."""
     if not after:
-        return
+        return []
     made = result_id(result)
     if made is not None:
         for key, statement in SET_MADE.items():
@@ -126,16 +145,23 @@ async def record_success(
             appeal_id=then.get("appeal_id"),
             now=now,
         )
+    claimed: list[Claimed] = []
     react = after.get("react")
     if isinstance(react, dict):
-        await queue_call(
+        chat_id = int(react["chat_id"])
+        params = {
+            "message_id": int(react["message_id"]),
+            "reaction": [{"type": "emoji", "emoji": str(react["emoji"])}],
+        }
+        row_id = await queue_call(
             session,
-            chat_id=int(react["chat_id"]),
-            method="setMessageReaction",
-            params={
-                "message_id": int(react["message_id"]),
-                "reaction": [{"type": "emoji", "emoji": str(react["emoji"])}],
-            },
+            chat_id=chat_id,
+            method=REACTION,
+            params=params,
             kind="reaction",
             now=now,
+            claimed_by=sender,
         )
+        if sender is not None and row_id is not None:
+            claimed.append(Claimed(row_id, chat_id, REACTION, params, "reaction"))
+    return claimed

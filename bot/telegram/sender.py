@@ -45,7 +45,7 @@ from bot.keyboards.callbacks import render_buttons
 from bot.telegram import methods
 from bot.telegram.bell import OutboxBell, mark_queued
 from bot.telegram.capture import sending_directly
-from bot.telegram.effects import Places, record_success, result_id
+from bot.telegram.effects import Claimed, Places, record_success, result_id
 from bot.telegram.outbox import PROJECT, TOPIC
 from bot.telegram.ratelimit import RateLimiter, Ticket
 from bot.telegram.wire import Wire
@@ -408,6 +408,14 @@ class Sender:
                 progress = 0
                 for key in list(self._queues):
                     progress += await self._drain(key, wait_for_retry=False)
+                # A sent row may have queued one for this sender itself (a reaction), in a
+                # lane of its own: drain until a pass sends nothing.
+                step = progress
+                while step and self._queues:
+                    step = 0
+                    for key in list(self._queues):
+                        step += await self._drain(key, wait_for_retry=False)
+                    progress += step
                 handled += progress
                 # Claim again only if something may have been queued since: the bell rang
                 # (a sent row queued another) or the batch was full.
@@ -416,23 +424,36 @@ class Sender:
 
     async def take_over(self) -> None:
         """Rows claimed by a sender that is gone (killed, or this one before a restart) are
-        pending again; what it sent in the last minute still counts for Telegram's limits.
+        pending again; what was sent in the last minute still counts for Telegram's limits.
 
-        So may the call it had on the wire when it died: one message per chat at most (a
-        chat's rows go one at a time; only a reaction may be on the wire beside it, and it
-        counts in no chat's limit), counted as sent a little after now (ORPHAN_GRACE_S),
-        since no row says whether or when it left."""
+        So may the call the gone sender had on the wire when it died: in each chat, its
+        first claimed message (a chat's rows go one at a time, in order; only a reaction
+        may be on the wire beside it, and it counts in no chat's limit). No row says whether
+        or when it left, so that row gets sent_at ORPHAN_GRACE_S from now and one more
+        attempt. A row's sent_at and attempts are what the next takeover counts: if this
+        sender dies too, the next one still counts that call, and a row sent again after a
+        kill counts once per attempt (early attempts at the time of the last: an overcount,
+        never an undercount)."""
         now = self._clock()
         async with self._sessionmaker() as session:
             orphans = await session.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.payload).where(
-                    OutboxMessage.state == CLAIMED, OutboxMessage.claimed_by != self.token
-                )
+                select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.method)
+                .where(OutboxMessage.state == CLAIMED, OutboxMessage.claimed_by != self.token)
+                .order_by(OutboxMessage.due_at, OutboxMessage.id)
             )
             on_the_wire: dict[int, int] = {}
-            for chat_id, method, payload in orphans.all():
-                on_the_wire[chat_id] = max(
-                    on_the_wire.get(chat_id, 0), messages_of(method, payload)
+            for row_id, chat_id, method in orphans.all():
+                if method in MESSAGE_METHODS:
+                    on_the_wire.setdefault(chat_id, row_id)
+            if on_the_wire:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(list(on_the_wire.values())))
+                    .values(
+                        sent_at=now + timedelta(seconds=ORPHAN_GRACE_S),
+                        attempts=OutboxMessage.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
             await session.execute(
                 update(OutboxMessage)
@@ -445,18 +466,15 @@ class Sender:
                     OutboxMessage.chat_id,
                     OutboxMessage.method,
                     OutboxMessage.payload,
+                    OutboxMessage.attempts,
                     OutboxMessage.sent_at,
-                ).where(
-                    OutboxMessage.state == OutboxState.SENT.value,
-                    OutboxMessage.sent_at > now - RECENT_SENDS,
-                )
+                ).where(OutboxMessage.sent_at > now - RECENT_SENDS)
             )
             await session.commit()
-        for chat_id, method, payload, sent_at in recent.all():
-            ago = (now - sent_at).total_seconds() if sent_at is not None else 0.0
-            self._limiter.seed(chat_id, ago, messages=messages_of(method, payload))
-        for chat_id, messages in on_the_wire.items():
-            self._limiter.seed(chat_id, -ORPHAN_GRACE_S, messages=messages)
+        for chat_id, method, payload, attempts, sent_at in recent.all():
+            ago = (now - sent_at).total_seconds()
+            messages = messages_of(method, payload) * max(attempts, 1)
+            self._limiter.seed(chat_id, ago, messages=messages)
 
     async def release(self) -> None:
         async with self._sessionmaker() as session:
@@ -761,6 +779,7 @@ class Sender:
 
     async def _mark_batch(self, batch: list[Mark]) -> list[Next]:
         outcomes: list[Next] = []
+        claimed: list[Claimed] = []
         async with self._sessionmaker() as session:
             for mark in batch:
                 job = mark.job
@@ -778,10 +797,33 @@ class Sender:
                     log.warning("outbox row %s is no longer ours: another sender took over", job.id)
                     outcomes.append(Next.STOP)
                     continue
-                await record_success(session, job.after, mark.result, self.places, mark.sent_at)
+                claimed += await record_success(
+                    session, job.after, mark.result, self.places, mark.sent_at, self.token
+                )
                 outcomes.append(Next.DONE)
             await self._bell.commit(session)
+        # Only once committed: a batch rolled back claimed nothing. Lanes are started only
+        # by a running sender; run_once drains them itself.
+        if claimed:
+            now = self._clock()
+            jobs = [self._claimed_job(row, now) for row in claimed]
+            self._enqueue(jobs, start=self._task is not None)
         return outcomes
+
+    def _claimed_job(self, row: Claimed, now: datetime) -> Job:
+        return Job(
+            id=row.id,
+            chat_id=row.chat_id,
+            thread_id=None,
+            appeal_id=None,
+            kind=row.kind,
+            method=row.method,
+            payload=row.params,
+            place=None,
+            after=None,
+            attempts=0,
+            due_at=now,
+        )
 
     async def _update(self, job: Job, **values: Any) -> bool:
         async with self._sessionmaker() as session:
