@@ -136,3 +136,22 @@ async def test_an_edit_counts_in_the_total_only() -> None:
     assert time.now == 1000.0
     rl.release(await rl.acquire(GROUP, messages=0))  # the total's second is full
     assert time.now == pytest.approx(1001.0)
+
+
+async def test_a_call_of_unknown_moment_holds_up_its_chat_only() -> None:
+    time = FakeTime()
+    rl = limiter(time, total_per_s=2, group_per_min=1)
+    rl.seed(GROUP, -5.0)  # a killed sender's call on the wire, counted until 5 s from now
+    rl.release(await rl.acquire(42))  # another chat goes at once
+    rl.release(await rl.acquire(43))  # the total counts the seeded call as made now
+    assert time.now == pytest.approx(1001.0)
+    assert rl.wait(GROUP, time.now) == pytest.approx(64.0)
+
+
+async def test_sends_seeded_from_the_last_minute_leave_the_total_free() -> None:
+    time = FakeTime()
+    rl = limiter(time, total_per_s=2)
+    for ago in (0.5, 30.0, 59.0):  # whatever their order, only the last second's counts
+        rl.seed(GROUP, ago)
+    rl.release(await rl.acquire(42))
+    assert time.now == 1000.0

@@ -178,9 +178,17 @@ class RateLimiter:
     def seed(self, chat_id: int, seconds_ago: float, *, messages: int = 1) -> None:
         """Count a call made before this limiter existed (by the instance that sent before
         this one took over): Telegram still counts it. A negative ``seconds_ago`` counts it
-        as made that long from now (a call whose moment is not known)."""
-        ticket = Ticket(self._clock() - seconds_ago, in_flight=False)
-        self._count(chat_id, ticket, messages)
+        as made that long from now (a call whose moment is not known).
+
+        Seed in the order the calls were made: a window drops tickets from its front only.
+        The bot's total counts it only if it falls in that one-second window, and at most as
+        made now: a stamp ahead of now there would hold every chat up, not just its own."""
+        now = self._clock()
+        ticket = Ticket(now - seconds_ago, in_flight=False)
+        if messages:
+            self._chat_window(chat_id).add(ticket, messages)
+        if seconds_ago < self._total.seconds:
+            self._total.add(Ticket(min(ticket.at, now), in_flight=False), max(messages, 1))
 
     def release(self, ticket: Ticket) -> None:
         ticket.done(self._clock())

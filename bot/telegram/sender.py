@@ -468,7 +468,9 @@ class Sender:
                     OutboxMessage.payload,
                     OutboxMessage.attempts,
                     OutboxMessage.sent_at,
-                ).where(OutboxMessage.sent_at > now - RECENT_SENDS)
+                )
+                .where(OutboxMessage.sent_at > now - RECENT_SENDS)
+                .order_by(OutboxMessage.sent_at)  # the limiter's windows keep time order
             )
             await session.commit()
         for chat_id, method, payload, attempts, sent_at in recent.all():
