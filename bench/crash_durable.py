@@ -471,7 +471,23 @@ async def settle_and_check(
     return problems
 
 
+async def stored_updates(database_url: str) -> int:
+    """Updates a database holds already (0 when it has no tables yet)."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return int(await connection.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
+    except Exception:
+        return 0  # not migrated yet: empty
+    finally:
+        await engine.dispose()
+
+
 async def main(args: argparse.Namespace) -> None:
+    # A database a run before left behind holds the same update ids the emulator hands out
+    # again: every update would be taken for a repeat and dropped.
+    if args.postgres and await stored_updates(args.postgres):
+        raise SystemExit(f"--postgres {args.postgres}: not empty; give an empty database")
     rows = []
     scenarios = [("poll", 1, args.kills_poll), ("web", 3, args.kills_web)]
     for mode, instances, kills in scenarios:
