@@ -81,7 +81,6 @@ def lane_of(job: Job) -> LaneKey:
 # How many claim batches may be held in memory, claimed and not yet sent (see Sender._held).
 HELD_BATCHES = 2
 # Calls that are messages for Telegram's per-chat limits; the rest count in the total only.
-PER_ITEM_METHODS = frozenset({"sendMediaGroup", "copyMessages", "forwardMessages"})
 MESSAGE_METHODS = frozenset(
     {
         "sendMessage",
@@ -101,6 +100,8 @@ MESSAGE_METHODS = frozenset(
         "forwardMessages",
     }
 )
+# Of those, the ones that are a message per item (the album's media, the batch's ids).
+PER_ITEM_METHODS = frozenset({"sendMediaGroup", "copyMessages", "forwardMessages"})
 
 
 def messages_of(method: str, params: dict[str, Any] | None) -> int:
@@ -108,9 +109,10 @@ def messages_of(method: str, params: dict[str, Any] | None) -> int:
     per item (so the emulator counts them too); an edit, a reaction or a topic change none."""
     if method not in MESSAGE_METHODS:
         return 0
-    items = (params or {}).get("media" if method == "sendMediaGroup" else "message_ids")
-    if method in PER_ITEM_METHODS and isinstance(items, list) and items:
-        return len(items)
+    if method in PER_ITEM_METHODS:
+        items = (params or {}).get("media" if method == "sendMediaGroup" else "message_ids")
+        if isinstance(items, list) and items:
+            return len(items)
     return 1
 
 
@@ -405,22 +407,23 @@ class Sender:
                 self._wake.clear()
                 jobs = await self._claim()
                 self._enqueue(jobs, start=False)
-                progress = 0
-                for key in list(self._queues):
-                    progress += await self._drain(key, wait_for_retry=False)
-                # A sent row may have queued one for this sender itself (a reaction), in a
-                # lane of its own: drain until a pass sends nothing.
-                step = progress
-                while step and self._queues:
-                    step = 0
-                    for key in list(self._queues):
-                        step += await self._drain(key, wait_for_retry=False)
+                # Pass over the lanes until one sends nothing: a sent row may have queued a
+                # row for this sender itself (a reaction), in a lane of its own.
+                progress = step = await self._drain_all()
+                while step:
+                    step = await self._drain_all()
                     progress += step
                 handled += progress
                 # Claim again only if something may have been queued since: the bell rang
                 # (a sent row queued another) or the batch was full.
                 if progress == 0 or not self._wake.is_set():
                     return handled
+
+    async def _drain_all(self) -> int:
+        sent = 0
+        for key in list(self._queues):
+            sent += await self._drain(key, wait_for_retry=False)
+        return sent
 
     async def take_over(self) -> None:
         """Rows claimed by a sender that is gone (killed, or this one before a restart) are
